@@ -1,0 +1,35 @@
+# Two set-up commands (see README): `make run` serves the site, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Serve the site with gunicorn on http://127.0.0.1:$(PORT) (embedded SQLite in ./instance).
+run: $(VENV)/.runtime
+	$(BIN)/flask --app wsgi init-db
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Lint, then the whole suite (unit, HTTP, browser, log job).
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache bench-out

@@ -1,0 +1,8 @@
+"""gunicorn settings for the site (``gunicorn -c gunicorn.conf.py wsgi:app``)."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
