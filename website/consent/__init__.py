@@ -1,0 +1,96 @@
+"""The consent manager: catalog, decision cookie, receipts, API, settings page, page gating."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, request, url_for
+
+from . import storage
+from .catalog import Catalog
+from .cli import receipts_cli
+from .decision import Decision, no_choice
+from .gpc import gpc_enabled
+from .manager import ConsentManager, current_decision, decision_honouring_gpc, update_response
+from .texts import TEXTS, purposes
+from .views import bp
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """What templates ask: may this service load, and what does the banner need to know."""
+
+    catalog: Catalog
+    decision: Decision | None
+    lang: str
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None
+
+    def allows(self, service: str) -> bool:
+        if self.decision is None:
+            return no_choice(self.catalog)[1].get(service, False)
+        return self.decision.allows(service)
+
+    def service(self, name: str) -> Any:
+        return self.catalog.service(name)
+
+    def purposes(self) -> list[str]:
+        return purposes(self.catalog, self.lang)
+
+    def google_consent(self) -> dict[str, str]:
+        """Consent Mode v2 state for this decision; every type denied without one."""
+        state = {}
+        for category in self.catalog.categories:
+            granted = self.decision is not None and self.decision.granted(category.name)
+            for consent_type in category.google_consent:
+                state[consent_type] = "granted" if granted else "denied"
+        return state
+
+    def banner_config(self) -> dict[str, Any]:
+        """The JSON block the banner reads (texts, catalog, state, endpoints)."""
+        categories = self.catalog.localized(self.lang)
+        for entry, category in zip(categories, self.catalog.categories, strict=True):
+            entry["google_consent"] = list(category.google_consent)
+        state = (
+            self.decision.as_json()
+            if self.decision
+            else {"decided": False, "categories": no_choice(self.catalog)[0],
+                  "services": no_choice(self.catalog)[1], "method": None}
+        )
+        return {
+            "lang": self.lang,
+            "revision": self.catalog.revision,
+            "state": state,
+            "gpc": gpc_enabled(request.headers),
+            "texts": {**TEXTS[self.lang], "purposes": self.purposes()},
+            "categories": categories,
+            "endpoints": {
+                "consent": url_for("consent.save_choice"),
+                "withdraw": url_for("consent.withdraw"),
+                "settings": url_for("consent.settings_page"),
+            },
+            "links": {"privacy": url_for("pages.privacy"), "imprint": url_for("pages.imprint")},
+        }
+
+
+def init_app(app: Flask) -> ConsentManager:
+    """Load and validate the catalog, open the store, register routes, hooks and commands."""
+    consent = ConsentManager.for_app(app)
+    app.extensions["consent"] = consent
+    storage.init_app(app)
+    app.register_blueprint(bp)
+    app.after_request(update_response)
+    app.cli.add_command(receipts_cli)
+
+    @app.context_processor
+    def consent_context() -> dict[str, Any]:
+        from ..i18n import select_language
+
+        lang = select_language()
+        decision = decision_honouring_gpc(lang) if request.method == "GET" else current_decision()
+        return {"consent": ConsentView(consent.catalog, decision, lang)}
+
+    return consent

@@ -1,0 +1,352 @@
+"""The consent catalog: the operator's list of categories and services, validated at start-up.
+
+The catalog is one TOML file. Its *revision* is a hash of the material content (purposes,
+services, recipients, cookies, transfers): when that changes, every earlier decision counts as
+undecided again. Titles and the providers' policy links are not material and do not change it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("de", "en")
+GOOGLE_CONSENT_TYPES = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+)
+#: What each kind of tag needs in its ``[services.NAME.tag]`` table.
+TAG_OPTIONS = {
+    "matomo": ("url", "site_id"),
+    "ga4": ("measurement_id",),
+    "meta_pixel": ("pixel_id",),
+    "embed": (),
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_HOST = re.compile(r"^https://(\*\.)?[a-z0-9.-]+(:\d+)?$")
+
+
+class CatalogError(ValueError):
+    """The catalog file cannot be used; the message names the file, line and problem."""
+
+
+class Localized(dict):
+    """A text in several languages; :meth:`text` falls back to German."""
+
+    def text(self, lang: str) -> str:
+        return self.get(lang) or self["de"]
+
+
+@dataclass(frozen=True)
+class CookieInfo:
+    name: str
+    lifetime: Localized
+    purpose: Localized
+
+    @property
+    def is_pattern(self) -> bool:
+        return any(c in self.name for c in "*?[")
+
+    def matches(self, cookie_name: str) -> bool:
+        return fnmatch.fnmatchcase(cookie_name, self.name)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    title: str
+    category: str
+    provider: str
+    purpose: Localized
+    legal_basis: Localized
+    third_country: bool
+    transfer: Localized
+    privacy_policy: str
+    cookies: tuple[CookieInfo, ...]
+    hosts: tuple[str, ...]
+    tag: dict[str, str]
+
+    @property
+    def tag_kind(self) -> str | None:
+        return self.tag.get("kind")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    title: Localized
+    description: Localized
+    required: bool
+    google_consent: tuple[str, ...]
+    services: tuple[Service, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: str
+    categories: tuple[Category, ...]
+    revision: str
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        return tuple(s for c in self.categories for s in c.services)
+
+    @property
+    def optional_categories(self) -> tuple[Category, ...]:
+        return tuple(c for c in self.categories if not c.required)
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+    def service(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+    def services_with_tag(self, kind: str) -> tuple[Service, ...]:
+        return tuple(s for s in self.services if s.tag_kind == kind)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(sorted({h for s in self.services for h in s.hosts}))
+
+    def localized(self, lang: str) -> list[dict[str, Any]]:
+        """The catalog as shown to a visitor in one language (settings page, banner, notice)."""
+        return [
+            {
+                "name": c.name,
+                "title": c.title.text(lang),
+                "description": c.description.text(lang),
+                "required": c.required,
+                "services": [
+                    {
+                        "name": s.name,
+                        "title": s.title,
+                        "provider": s.provider,
+                        "purpose": s.purpose.text(lang),
+                        "legal_basis": s.legal_basis.text(lang),
+                        "third_country": s.third_country,
+                        "transfer": s.transfer.text(lang),
+                        "privacy_policy": s.privacy_policy,
+                        "cookies": [
+                            {
+                                "name": k.name,
+                                "lifetime": k.lifetime.text(lang),
+                                "purpose": k.purpose.text(lang),
+                            }
+                            for k in s.cookies
+                        ],
+                    }
+                    for s in c.services
+                ],
+            }
+            for c in self.categories
+        ]
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate the catalog file; raise :class:`CatalogError` naming file and line."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the consent catalog: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: the consent catalog is not UTF-8: {exc}") from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+    return _Parser(path, source).parse(data)
+
+
+class _Parser:
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.lines = source.splitlines()
+
+    def line_of(self, table: str, key: str | None = None) -> int:
+        """Best line for a problem in ``[table]`` (or at ``key`` inside it); 1 if not found."""
+        header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
+        start = next((i for i, line in enumerate(self.lines) if header.match(line)), None)
+        if start is None:
+            return 1
+        if key is not None:
+            keyline = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
+            for i in range(start + 1, len(self.lines)):
+                if self.lines[i].lstrip().startswith("["):
+                    break
+                if keyline.match(self.lines[i]):
+                    return i + 1
+        return start + 1
+
+    def fail(self, table: str, key: str | None, problem: str) -> CatalogError:
+        where = f"[{table}]" + (f" {key}" if key else "")
+        return CatalogError(f"{self.path}, line {self.line_of(table, key)}: {where}: {problem}")
+
+    def text(self, table: str, entry: dict[str, Any], key: str) -> str:
+        value = entry.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(table, key, f"'{key}' must be a non-empty string")
+        return value
+
+    def localized(self, table: str, entry: dict[str, Any], key: str) -> Localized:
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return Localized(de=value)
+        if not isinstance(value, dict) or not isinstance(value.get("de"), str) or not value["de"]:
+            raise self.fail(table, key, f"'{key}' needs a German text: {key} = {{ de = \"...\" }}")
+        unknown = set(value) - set(LANGUAGES)
+        if unknown:
+            raise self.fail(table, key, f"unknown language(s) {sorted(unknown)} in '{key}'")
+        if any(not isinstance(v, str) for v in value.values()):
+            raise self.fail(table, key, f"every language of '{key}' must be a string")
+        return Localized(value)
+
+    def parse(self, data: dict[str, Any]) -> Catalog:
+        unknown = set(data) - {"categories", "services"}
+        if unknown:
+            raise CatalogError(f"{self.path}, line 1: unknown top-level table(s) {sorted(unknown)}")
+        raw_categories = data.get("categories")
+        if not isinstance(raw_categories, dict) or not raw_categories:
+            raise CatalogError(f"{self.path}, line 1: the catalog needs [categories.NAME] tables")
+        raw_services = data.get("services") or {}
+        services_by_category: dict[str, list[Service]] = {name: [] for name in raw_categories}
+        for name, entry in raw_services.items():
+            service = self.service(name, entry, raw_categories)
+            services_by_category[service.category].append(service)
+        categories = tuple(
+            self.category(name, entry, tuple(services_by_category[name]))
+            for name, entry in raw_categories.items()
+        )
+        if not any(c.required for c in categories):
+            raise CatalogError(f"{self.path}, line 1: one category must be required = true")
+        return Catalog(str(self.path), categories, _revision(categories))
+
+    def category(self, name: str, entry: Any, services: tuple[Service, ...]) -> Category:
+        table = f"categories.{name}"
+        if not _NAME.match(name):
+            raise self.fail(table, None, "a category name must be lower-case letters, digits, _")
+        if not isinstance(entry, dict):
+            raise self.fail(table, None, "must be a table")
+        required = entry.get("required", False)
+        if not isinstance(required, bool):
+            raise self.fail(table, "required", "'required' must be true or false")
+        google = entry.get("google_consent", [])
+        if not isinstance(google, list) or any(g not in GOOGLE_CONSENT_TYPES for g in google):
+            raise self.fail(
+                table, "google_consent", f"'google_consent' takes {list(GOOGLE_CONSENT_TYPES)}"
+            )
+        return Category(
+            name=name,
+            title=self.localized(table, entry, "title"),
+            description=self.localized(table, entry, "description"),
+            required=required,
+            google_consent=tuple(google),
+            services=services,
+        )
+
+    def service(self, name: str, entry: Any, categories: dict[str, Any]) -> Service:
+        table = f"services.{name}"
+        if not _NAME.match(name):
+            raise self.fail(table, None, "a service name must be lower-case letters, digits, _")
+        if name in categories:
+            raise self.fail(table, None, f"'{name}' is already the name of a category")
+        if not isinstance(entry, dict):
+            raise self.fail(table, None, "must be a table")
+        category = entry.get("category")
+        if category not in categories:
+            known = sorted(categories)
+            problem = f"'category' must be one of {known}, not {category!r}"
+            raise self.fail(table, "category", problem)
+        third_country = entry.get("third_country")
+        if not isinstance(third_country, bool):
+            raise self.fail(table, "third_country", "'third_country' must be true or false")
+        policy = self.text(table, entry, "privacy_policy")
+        if not policy.startswith(("https://", "/")):
+            raise self.fail(table, "privacy_policy", "'privacy_policy' must be an https:// link")
+        hosts = entry.get("hosts", [])
+        if not isinstance(hosts, list) or any(
+            not isinstance(h, str) or not _HOST.match(h) for h in hosts
+        ):
+            raise self.fail(table, "hosts", "'hosts' must list origins like https://example.com")
+        return Service(
+            name=name,
+            title=self.text(table, entry, "name"),
+            category=category,
+            provider=self.text(table, entry, "provider"),
+            purpose=self.localized(table, entry, "purpose"),
+            legal_basis=self.localized(table, entry, "legal_basis"),
+            third_country=third_country,
+            transfer=self.localized(table, entry, "transfer"),
+            privacy_policy=policy,
+            cookies=self.cookies(table, entry.get("cookies", [])),
+            hosts=tuple(hosts),
+            tag=self.tag(table, entry.get("tag")),
+        )
+
+    def cookies(self, table: str, raw: Any) -> tuple[CookieInfo, ...]:
+        if not isinstance(raw, list):
+            raise self.fail(table, "cookies", "'cookies' must be a list of tables")
+        cookies = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise self.fail(table, "cookies", "every cookie must be { name = ..., ... }")
+            cookies.append(
+                CookieInfo(
+                    name=self.text(table, item, "name"),
+                    lifetime=self.localized(table, item, "lifetime"),
+                    purpose=self.localized(table, item, "purpose"),
+                )
+            )
+        return tuple(cookies)
+
+    def tag(self, table: str, raw: Any) -> dict[str, str]:
+        if raw is None:
+            return {}
+        tag_table = f"{table}.tag"
+        if not isinstance(raw, dict):
+            raise self.fail(tag_table, None, "must be a table")
+        kind = raw.get("kind")
+        if kind not in TAG_OPTIONS:
+            raise self.fail(tag_table, "kind", f"'kind' must be one of {sorted(TAG_OPTIONS)}")
+        for option in TAG_OPTIONS[kind]:
+            self.text(tag_table, raw, option)
+        if kind == "matomo" and not str(raw["url"]).startswith("https://"):
+            raise self.fail(tag_table, "url", "the Matomo 'url' must start with https://")
+        return {k: str(v) for k, v in raw.items()}
+
+
+def _revision(categories: tuple[Category, ...]) -> str:
+    material = [
+        {
+            "category": c.name,
+            "required": c.required,
+            "description": c.description,
+            "services": [
+                {
+                    "name": s.name,
+                    "provider": s.provider,
+                    "purpose": s.purpose,
+                    "legal_basis": s.legal_basis,
+                    "third_country": s.third_country,
+                    "transfer": s.transfer,
+                    "hosts": sorted(s.hosts),
+                    "cookies": [[k.name, k.lifetime, k.purpose] for k in s.cookies],
+                }
+                for s in c.services
+            ],
+        }
+        for c in categories
+    ]
+    canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

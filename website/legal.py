@@ -1,0 +1,59 @@
+"""The operator's legal texts (privacy policy, imprint): Markdown files with a ``Stand`` date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import markdown
+from markupsafe import Markup
+
+MONTHS_DE = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)
+
+
+@dataclass(frozen=True)
+class LegalText:
+    title: str
+    as_of: date | None
+    html: Markup
+
+    def as_of_text(self, lang: str) -> str:
+        if self.as_of is None:
+            return ""
+        if lang == "de":
+            return f"{self.as_of.day}. {MONTHS_DE[self.as_of.month - 1]} {self.as_of.year}"
+        return self.as_of.strftime("%-d %B %Y")
+
+
+_cache: dict[Path, tuple[float, LegalText]] = {}
+
+
+def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
+    """``NAME.LANG.md`` from the operator's folder (German as fallback), re-read when edited.
+
+    The file starts with ``Title:`` and ``Stand: YYYY-MM-DD`` lines; an error names the file.
+    """
+    folder = Path(directory)
+    path = folder / f"{name}.{lang}.md"
+    if not path.exists():
+        path = folder / f"{name}.de.md"
+    mtime = path.stat().st_mtime
+    cached = _cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    converter = markdown.Markdown(extensions=["meta", "tables", "sane_lists"])
+    html = converter.convert(path.read_text(encoding="utf-8"))
+    meta = converter.Meta  # type: ignore[attr-defined]
+    title = " ".join(meta.get("title", [name.capitalize()]))
+    raw_date = " ".join(meta.get("stand", [])).strip()
+    try:
+        as_of = date.fromisoformat(raw_date) if raw_date else None
+    except ValueError:
+        raise ValueError(f"{path}: 'Stand: {raw_date}' is not a date like 2026-11-25") from None
+    text = LegalText(title, as_of, Markup(html))
+    _cache[path] = (mtime, text)
+    return text

@@ -1,0 +1,89 @@
+"""Configuration from environment variables, with safe defaults for local use."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Environment variable -> (config key, converter). Everything else keeps its default.
+_ENVIRONMENT = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "CONSENT_CATALOG": ("CONSENT_CATALOG", str),
+    "LEGAL_TEXTS_DIR": ("LEGAL_TEXTS_DIR", str),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "CONSENT_MAX_AGE_DAYS": ("CONSENT_MAX_AGE_DAYS", int),
+    "RECEIPT_RETENTION_YEARS": ("RECEIPT_RETENTION_YEARS", int),
+    "SITE_NAME": ("SITE_NAME", str),
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting has a value the app cannot run with."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Settings that are safe for local use on a fresh machine."""
+    return {
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'receipts.db'}",
+        "CONSENT_CATALOG": str(PACKAGE_DIR / "consent" / "catalog.toml"),
+        "LEGAL_TEXTS_DIR": str(PACKAGE_DIR / "legal"),
+        "TRUSTED_PROXIES": 0,
+        "CONSENT_MAX_AGE_DAYS": 182,
+        "RECEIPT_RETENTION_YEARS": 3,
+        "SITE_NAME": "Beispiel Digitalagentur",
+        # Request bodies above 16 KiB are refused with 413 before any parsing.
+        "MAX_CONTENT_LENGTH": 16 * 1024,
+        # The session cookie only carries the CSRF secret; it dies with the browser session.
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        # Tokens are bound to the session; a time limit would only break pages left open.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+    }
+
+
+def from_environ(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, Any]:
+    """Read the settings the operator gave as environment variables."""
+    config: dict[str, Any] = {}
+    for variable, (key, convert) in _ENVIRONMENT.items():
+        raw = environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = convert(raw)
+        except ValueError:
+            raise ConfigError(f"{variable}={raw!r} is not a valid {convert.__name__}") from None
+        if convert is int and value < 0:
+            raise ConfigError(f"{variable}={raw!r} must not be negative")
+        config[key] = value
+    return config
+
+
+def persistent_secret_key(instance_path: str) -> str:
+    """Return the instance's random secret key, creating it once (never a hard-coded key).
+
+    Several gunicorn workers may start at once: the key is written to a temporary file and
+    linked into place, so every worker reads the same complete key.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
