@@ -193,23 +193,29 @@ class _Parser:
         where = f"[{table}]" + (f" {key}" if key else "")
         return CatalogError(f"{self.path}, line {self.line_of(table, key)}: {where}: {problem}")
 
-    def text(self, table: str, entry: dict[str, Any], key: str) -> str:
+    def text(self, table: str, entry: dict[str, Any], key: str, at: str | None = None) -> str:
+        """A required string; ``at`` is the key whose line to blame (for nested tables)."""
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(table, key, f"'{key}' must be a non-empty string")
+            raise self.fail(table, at or key, f"'{key}' must be a non-empty string")
         return value
 
-    def localized(self, table: str, entry: dict[str, Any], key: str) -> Localized:
+    def localized(
+        self, table: str, entry: dict[str, Any], key: str, at: str | None = None
+    ) -> Localized:
+        """A text given as one German string or as ``{ de = "...", en = "..." }``."""
         value = entry.get(key)
         if isinstance(value, str) and value.strip():
             return Localized(de=value)
+        where = at or key
         if not isinstance(value, dict) or not isinstance(value.get("de"), str) or not value["de"]:
-            raise self.fail(table, key, f"'{key}' needs a German text: {key} = {{ de = \"...\" }}")
+            example = f'{key} = {{ de = "..." }}'
+            raise self.fail(table, where, f"'{key}' needs a German text: {example}")
         unknown = set(value) - set(LANGUAGES)
         if unknown:
-            raise self.fail(table, key, f"unknown language(s) {sorted(unknown)} in '{key}'")
+            raise self.fail(table, where, f"unknown language(s) {sorted(unknown)} in '{key}'")
         if any(not isinstance(v, str) for v in value.values()):
-            raise self.fail(table, key, f"every language of '{key}' must be a string")
+            raise self.fail(table, where, f"every language of '{key}' must be a string")
         return Localized(value)
 
     def parse(self, data: dict[str, Any]) -> Catalog:
@@ -303,9 +309,9 @@ class _Parser:
                 raise self.fail(table, "cookies", "every cookie must be { name = ..., ... }")
             cookies.append(
                 CookieInfo(
-                    name=self.text(table, item, "name"),
-                    lifetime=self.localized(table, item, "lifetime"),
-                    purpose=self.localized(table, item, "purpose"),
+                    name=self.text(table, item, "name", at="cookies"),
+                    lifetime=self.localized(table, item, "lifetime", at="cookies"),
+                    purpose=self.localized(table, item, "purpose", at="cookies"),
                 )
             )
         return tuple(cookies)
@@ -313,16 +319,15 @@ class _Parser:
     def tag(self, table: str, raw: Any) -> dict[str, str]:
         if raw is None:
             return {}
-        tag_table = f"{table}.tag"
         if not isinstance(raw, dict):
-            raise self.fail(tag_table, None, "must be a table")
+            raise self.fail(table, "tag", "'tag' must be a table")
         kind = raw.get("kind")
         if kind not in TAG_OPTIONS:
-            raise self.fail(tag_table, "kind", f"'kind' must be one of {sorted(TAG_OPTIONS)}")
+            raise self.fail(table, "tag", f"the tag's 'kind' must be one of {sorted(TAG_OPTIONS)}")
         for option in TAG_OPTIONS[kind]:
-            self.text(tag_table, raw, option)
+            self.text(table, raw, option, at="tag")
         if kind == "matomo" and not str(raw["url"]).startswith("https://"):
-            raise self.fail(tag_table, "url", "the Matomo 'url' must start with https://")
+            raise self.fail(table, "tag", "the Matomo 'url' must start with https://")
         return {k: str(v) for k, v in raw.items()}
 
 

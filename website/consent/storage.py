@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 
 from .receipts import Notice, Receipt
 
@@ -232,6 +233,7 @@ def close_store(exc: BaseException | None = None) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the receipt database."""
     store = open_store(current_app.config["DATABASE_URL"])

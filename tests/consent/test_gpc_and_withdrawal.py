@@ -1,0 +1,162 @@
+"""Global Privacy Control and withdrawal: refusals recorded once, refused cookies expired."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import Headers
+
+from tests.conftest import csrf_token, post_choice
+from website.consent.gpc import gpc_enabled
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1"], True),
+        (["0"], False),
+        (["true"], False),
+        (["yes"], False),
+        ([], False),
+        (["0", "1"], True),  # repeated headers: one exact "1" is enough
+        (["0, 1"], True),  # ... also when joined by the server
+        (["10"], False),
+    ],
+)
+def test_gpc_header_values(values, expected):
+    headers = Headers([("Sec-GPC", v) for v in values])
+    assert gpc_enabled(headers) is expected
+
+
+def test_gpc_is_recorded_once_as_refusal(client, store):
+    page = client.get("/", headers={"Sec-GPC": "1"})
+    assert page.status_code == 200
+    assert any(h.startswith("consent=") for h in page.headers.getlist("Set-Cookie"))
+    html = page.get_data(as_text=True)
+    assert 'id="consent-banner"' not in html  # the signal is a decision; no nagging
+    assert 'data-service="ga4"' in html and 'type="text/plain"' in html
+
+    state = client.get("/consent", headers={"Sec-GPC": "1"}).get_json()
+    assert state["decided"] is True and state["method"] == "gpc" and state["gpc"] is True
+    assert not state["services"]["ga4"]
+    client.get("/cookie-einstellungen", headers={"Sec-GPC": "1"})
+
+    (receipt,) = list(store.export())
+    assert receipt.method == "gpc"
+    assert receipt.action == "reject_all"
+    assert receipt.page_path == "/"
+    assert not any(v for k, v in receipt.services.items() if k != "site")
+
+
+def test_explicit_choice_wins_over_gpc(client, store):
+    client.get("/", headers={"Sec-GPC": "1"})
+    token = csrf_token(client)
+    body = client.post(
+        "/consent",
+        json={"categories": {"statistics": True}},
+        headers={"X-CSRFToken": token, "Sec-GPC": "1"},
+    ).get_json()
+    assert body["services"]["matomo"] is True
+    page = client.get("/", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert '<script nonce="' in page and 'src="https://statistik.example.de/matomo.js"' in page
+    assert [r.method for r in store.export()] == ["gpc", "api"]
+
+
+def test_gpc_without_header_is_not_applied(client, store):
+    client.get("/", headers={"Sec-GPC": "0"})
+    assert list(store.export()) == []
+
+
+def test_settings_page_says_gpc_is_honoured(client):
+    html = client.get("/cookie-einstellungen", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert "Global Privacy Control" in html
+
+
+def test_well_known_gpc_json(client):
+    response = client.get("/.well-known/gpc.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["gpc"] is True
+    assert len(body["lastUpdate"]) == 10 and body["lastUpdate"][4] == "-"
+
+
+def expired(response, name: str) -> list[str]:
+    return [
+        h for h in response.headers.getlist("Set-Cookie")
+        if h.startswith(f"{name}=;") and "Max-Age=0" in h
+    ]
+
+
+def test_withdrawal_records_receipt_and_expires_cookies(client, store):
+    accepted = post_choice(client, {"categories": {"statistics": True, "marketing": True}})
+    consent_id = accepted.get_json()["consent_id"]
+    for name in ("_ga", "_ga_ABC123", "_pk_id.1.a1b2", "_pk_ses.1.a1b2", "unrelated"):
+        client.set_cookie(name, "1")
+    token = csrf_token(client)
+    response = client.post(
+        "/consent/withdraw", json={"source": "settings"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["decided"] is True and not body["services"]["ga4"]
+    for name in ("_ga", "_ga_ABC123", "_pk_id.1.a1b2", "_pk_ses.1.a1b2", "_fbp"):
+        assert expired(response, name), f"{name} is not expired"
+    assert not expired(response, "unrelated")
+    assert not expired(response, "session")
+    # The decision cookie is replaced by a refusal, not deleted.
+    consent = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("consent=")]
+    assert consent and "Max-Age=15724800" in consent[0]
+
+    receipts = store.history(consent_id)
+    assert [r.action for r in receipts] == ["custom", "withdraw"]
+    assert receipts[-1].method == "settings"
+    assert not any(v for k, v in receipts[-1].services.items() if k != "site")
+
+
+def test_withdrawal_expires_cookies_on_host_and_parent_domain(client):
+    post_choice(client, {"categories": {"statistics": True}})
+    client.set_cookie("_ga", "GA1.2.3", domain="www.example.de")
+    token = client.get("/", base_url="http://www.example.de").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf-token" content="([^"]+)"', token).group(1)
+    response = client.post(
+        "/consent/withdraw",
+        json={},
+        base_url="http://www.example.de",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    headers = expired(response, "_ga")
+    assert any("Domain=" not in h for h in headers)
+    assert any("Domain=www.example.de" in h for h in headers)
+    assert any("Domain=example.de" in h for h in headers)
+
+
+def test_narrower_choice_expires_cookies_of_newly_refused_services(client):
+    post_choice(client, {"categories": {"statistics": True}})
+    client.set_cookie("_ga", "GA1.2.3")
+    client.set_cookie("_pk_id.1.ab", "x")
+    response = post_choice(client, {"categories": {"statistics": True}, "services": {"ga4": False}})
+    assert expired(response, "_ga")
+    assert not expired(response, "_pk_id.1.ab")  # Matomo is still granted
+
+
+def test_withdrawal_bad_input(client, store):
+    token = csrf_token(client)
+    bad_json = client.post(
+        "/consent/withdraw", data=b"{", content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert bad_json.status_code == 400 and "JSON" in bad_json.get_json()["message"]
+    extra = client.post(
+        "/consent/withdraw", json={"categories": {}}, headers={"X-CSRFToken": token}
+    )
+    assert extra.status_code == 400
+    wrong_type = client.post(
+        "/consent/withdraw", data="x", content_type="text/csv", headers={"X-CSRFToken": token}
+    )
+    assert wrong_type.status_code == 415
+    no_token = client.post("/consent/withdraw", json={})
+    assert no_token.status_code == 400
+    assert list(store.export()) == []
