@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean bench-site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Load on real gunicorn with wrk: liveness floor, page render, recording a decision.
+bench-site: $(VENV)/.runtime
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } \
+		|| { echo "bench-site needs wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python bench/site.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
