@@ -1,0 +1,192 @@
+"""Whole log lines: mask addresses everywhere and reduce the user-agent field.
+
+``LogMasker.process`` takes a block of complete lines (``bytes``) and returns the block with
+the same number of lines in the same order. It works on whole blocks instead of line by line
+because Python's per-line overhead would dominate: the user-agent fields are cut out with one
+regular-expression split, the rest of the block is masked by ``TextMasker`` in one pass per
+address family, and the pieces are joined again.
+
+User-agent fields are recognised in two formats:
+
+* combined / nginx "main": the quoted field after the referrer
+  (``host ident user [time] "request" status bytes "referrer" "user agent" ...``);
+* JSON: the value of a ``"user_agent"`` or ``"http_user_agent"`` key.
+
+Every other line is still masked (fail closed); only its user agent, if any, is left as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
+from .useragent import MAX_USER_AGENT_CHARS, reduce_user_agent
+
+__all__ = ["LogMasker", "iter_blocks"]
+
+_QUOTED = rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
+_FIELD_VALUE = rb'[^"\\\n]*(?:\\.[^"\\\n]*)*'
+# Group 1: everything up to and including the opening quote of the user agent; group 2: the
+# user agent. The pattern starts at a newline (the block is passed with one in front), which
+# Python's regex engine finds quickly.
+_COMBINED_UA = re.compile(
+    rb"(\n[^ \n]+ [^ \n]+ [^ \n]+ \[[^\]\n]*\] "
+    + _QUOTED
+    + rb" [0-9]{3} [^ \n]+ "
+    + _QUOTED
+    + rb' ")('
+    + _FIELD_VALUE
+    + rb')(?=")'
+)
+_JSON_UA = re.compile(rb'("(?:http_)?user_agent"\s*:\s*")(' + _FIELD_VALUE + rb')(?=")')
+# What ``str(ReducedUserAgent)`` produces, so a second run leaves reduced fields alone.
+_ALREADY_REDUCED = re.compile(
+    rb"(?:[\w .+-]+ / [\w .+-]+ / (?:pc|mobile|tablet|other)|bot / [\w .+-]+)\Z"
+)
+_SEPARATOR = b"\x00"
+_VALUE_CACHE_LIMIT = 30_000
+_MAX_PARTIAL_LINE = 4 << 20
+
+
+class _MaskedValues(dict[bytes, bytes]):
+    """Cache of masked values: ``cache[value]`` masks ``value`` once, then looks it up."""
+
+    def __init__(self, text: TextMasker, transform: Callable[[bytes], bytes] | None = None) -> None:
+        super().__init__()
+        self._text = text
+        self._transform = transform or text.mask
+        self._counts: dict[bytes, int] = {}
+
+    def __missing__(self, value: bytes) -> bytes:
+        before = self._text.masked
+        result = self._transform(value)
+        self[value] = result
+        if self._text.masked != before:
+            self._counts[value] = self._text.masked - before
+        return result
+
+    def trim(self) -> None:
+        if len(self) > _VALUE_CACHE_LIMIT:
+            self.clear()
+            self._counts.clear()
+
+
+class LogMasker:
+    """Masks addresses in blocks of log lines and (unless told not to) reduces user agents."""
+
+    def __init__(
+        self,
+        ipv4_prefix: int = DEFAULT_IPV4_PREFIX,
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+        keep_user_agent: bool = False,
+    ) -> None:
+        self.text = TextMasker(ipv4_prefix, ipv6_prefix)
+        self.keep_user_agent = keep_user_agent
+        self._tokens = _MaskedValues(self.text)
+        self._fields = _MaskedValues(self.text)
+        self._agents = _MaskedValues(self.text, self._user_agent)
+
+    @property
+    def masked(self) -> int:
+        """Addresses changed so far."""
+        return self.text.masked
+
+    def process(self, block: bytes) -> bytes:
+        """Mask one block of complete lines (the last line may lack its newline)."""
+        for cache in (self._tokens, self._fields, self._agents):
+            cache.trim()
+        if _SEPARATOR in block:  # the separator trick below needs a byte the block lacks
+            return self._process_with(None, block)
+        if block.endswith(b"\n"):
+            result = self._process_quoted_columns(block)
+            if result is not None:
+                return result
+        block = self._process_with(_COMBINED_UA, b"\n" + block)[1:]
+        if b"user_agent" in block:
+            block = self._process_with(_JSON_UA, block)
+        return block
+
+    def _process_quoted_columns(self, block: bytes) -> bytes | None:
+        """Fast path for blocks where every line has the same even number (>= 6) of quotes,
+        as nginx combined/main logs do. Returns ``None`` when the block is not like that.
+
+        Splitting the block at quotes turns it into columns (client and time, request,
+        status and size, referrer, user agent, ...). Values in a column repeat a lot, so each
+        column is mapped through a cache (``map`` over a ``dict`` runs in C); only new values
+        are masked with ``TextMasker``. The first column holds the time stamp, so it is split
+        further at spaces into tokens (client, ident, user, time, zone) that do repeat.
+        """
+        lines = block.count(b"\n")
+        parts = block.split(b'"')
+        quotes, rest = divmod(len(parts) - 1, lines)
+        if rest or quotes < 6 or quotes % 2:
+            return None
+        heads = _SEPARATOR.join(parts[quotes::quotes])
+        if not heads.startswith(b"\n") or heads.count(_SEPARATOR + b"\n") != lines - 1:
+            return None  # some line has a different number of quotes
+        if heads.count(b"\n") != lines:
+            return None
+        tokens = b'"'.join(parts[0::quotes]).split(b" ")
+        tokens = list(map(self._tokens.__getitem__, tokens))
+        parts[0::quotes] = b" ".join(tokens).split(b'"')
+        for column in range(1, quotes):
+            values = parts[column::quotes]
+            if column == 5:
+                values = list(map(self._agents.__getitem__, values))
+            elif column % 2 == 0:  # text between quoted fields: status and size, blanks
+                joined = b"".join(values)
+                if b"." not in joined and b":" not in joined:
+                    continue
+                values = list(map(self._fields.__getitem__, values))
+            else:
+                values = list(map(self._fields.__getitem__, values))
+            parts[column::quotes] = values
+        return b'"'.join(parts)
+
+    def _process_with(self, regex: re.Pattern[bytes] | None, block: bytes) -> bytes:
+        parts = regex.split(block) if regex is not None else [block]
+        if len(parts) == 1:
+            return self.text.mask(block)
+        # parts: text, head, ua, text, head, ua, ..., text. Mask all text in one pass with the
+        # user agents replaced by a separator, then put the (separately cached) agents back.
+        agents = parts[2::3]
+        parts[2::3] = [_SEPARATOR] * len(agents)
+        pieces = self.text.mask(b"".join(parts)).split(_SEPARATOR)
+        out: list[bytes] = [b""] * (2 * len(pieces) - 1)
+        out[0::2] = pieces
+        out[1::2] = map(self._agents.__getitem__, agents)
+        return b"".join(out)
+
+    def _user_agent(self, raw: bytes) -> bytes:
+        """The user-agent field as it is written back (cached)."""
+        if self.keep_user_agent or raw in (b"", b"-") or _ALREADY_REDUCED.match(raw):
+            result = raw
+        else:
+            text = raw[:MAX_USER_AGENT_CHARS].decode("utf-8", "replace")
+            result = str(reduce_user_agent(text)).encode("ascii", "replace")
+        return self.text.mask(result)
+
+
+def iter_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Regroup raw reads into blocks of complete lines.
+
+    A partial last line is held back until its newline arrives (or the input ends). A line
+    longer than 4 MiB is cut at its last space or quote so memory stays bounded; addresses
+    never contain either, so no address is split.
+    """
+    pending = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        data = pending + chunk if pending else chunk
+        cut = data.rfind(b"\n") + 1
+        if not cut and len(data) > _MAX_PARTIAL_LINE:
+            cut = max(data.rfind(b" "), data.rfind(b'"')) + 1
+        if cut:
+            yield data[:cut]
+            pending = data[cut:]
+        else:
+            pending = data
+    if pending:
+        yield pending
