@@ -17,6 +17,7 @@ Every other line is still masked (fail closed); only its user agent, if any, is 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -45,7 +46,7 @@ _ALREADY_REDUCED = re.compile(
     rb"(?:[\w .+-]+ / [\w .+-]+ / (?:pc|mobile|tablet|other)|bot / [\w .+-]+)\Z"
 )
 _SEPARATOR = b"\x00"
-_VALUE_CACHE_LIMIT = 30_000
+_VALUE_CACHE_LIMIT = 50_000
 _MAX_PARTIAL_LINE = 4 << 20
 
 
@@ -56,20 +57,20 @@ class _MaskedValues(dict[bytes, bytes]):
         super().__init__()
         self._text = text
         self._transform = transform or text.mask
-        self._counts: dict[bytes, int] = {}
+        self.counts: dict[bytes, int] = {}
 
     def __missing__(self, value: bytes) -> bytes:
         before = self._text.masked
         result = self._transform(value)
         self[value] = result
         if self._text.masked != before:
-            self._counts[value] = self._text.masked - before
+            self.counts[value] = self._text.masked - before
         return result
 
     def trim(self) -> None:
         if len(self) > _VALUE_CACHE_LIMIT:
             self.clear()
-            self._counts.clear()
+            self.counts.clear()
 
 
 class LogMasker:
@@ -80,17 +81,15 @@ class LogMasker:
         ipv4_prefix: int = DEFAULT_IPV4_PREFIX,
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
         keep_user_agent: bool = False,
+        count: bool = True,
     ) -> None:
         self.text = TextMasker(ipv4_prefix, ipv6_prefix)
         self.keep_user_agent = keep_user_agent
+        self.count = count
+        self.masked = 0  # addresses changed so far (only kept up to date with ``count``)
         self._tokens = _MaskedValues(self.text)
         self._fields = _MaskedValues(self.text)
         self._agents = _MaskedValues(self.text, self._user_agent)
-
-    @property
-    def masked(self) -> int:
-        """Addresses changed so far."""
-        return self.text.masked
 
     def process(self, block: bytes) -> bytes:
         """Mask one block of complete lines (the last line may lack its newline)."""
@@ -128,35 +127,43 @@ class LogMasker:
         if heads.count(b"\n") != lines:
             return None
         tokens = b'"'.join(parts[0::quotes]).split(b" ")
-        tokens = list(map(self._tokens.__getitem__, tokens))
-        parts[0::quotes] = b" ".join(tokens).split(b'"')
+        masked = list(map(self._tokens.__getitem__, tokens))
+        self._count(self._tokens, tokens)
+        parts[0::quotes] = b" ".join(masked).split(b'"')
         for column in range(1, quotes):
             values = parts[column::quotes]
-            if column == 5:
-                values = list(map(self._agents.__getitem__, values))
-            elif column % 2 == 0:  # text between quoted fields: status and size, blanks
+            cache = self._agents if column == 5 else self._fields
+            if column % 2 == 0:  # text between quoted fields: status and size, blanks
                 joined = b"".join(values)
                 if b"." not in joined and b":" not in joined:
                     continue
-                values = list(map(self._fields.__getitem__, values))
-            else:
-                values = list(map(self._fields.__getitem__, values))
-            parts[column::quotes] = values
+            parts[column::quotes] = map(cache.__getitem__, values)
+            self._count(cache, values)
         return b'"'.join(parts)
 
     def _process_with(self, regex: re.Pattern[bytes] | None, block: bytes) -> bytes:
         parts = regex.split(block) if regex is not None else [block]
         if len(parts) == 1:
-            return self.text.mask(block)
+            before = self.text.masked
+            block = self.text.mask(block)
+            self.masked += self.text.masked - before
+            return block
         # parts: text, head, ua, text, head, ua, ..., text. Mask all text in one pass with the
         # user agents replaced by a separator, then put the (separately cached) agents back.
         agents = parts[2::3]
         parts[2::3] = [_SEPARATOR] * len(agents)
+        before = self.text.masked
         pieces = self.text.mask(b"".join(parts)).split(_SEPARATOR)
+        self.masked += self.text.masked - before
         out: list[bytes] = [b""] * (2 * len(pieces) - 1)
         out[0::2] = pieces
         out[1::2] = map(self._agents.__getitem__, agents)
+        self._count(self._agents, agents)
         return b"".join(out)
+
+    def _count(self, cache: _MaskedValues, values: list[bytes]) -> None:
+        if self.count:
+            self.masked += sum(map(cache.counts.get, values, itertools.repeat(0)))
 
     def _user_agent(self, raw: bytes) -> bytes:
         """The user-agent field as it is written back (cached)."""
