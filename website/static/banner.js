@@ -198,7 +198,7 @@
     function dl(s) {
       var rows = [[T.provider, s.provider], [T.purpose, s.purpose], [T.legal_basis, s.legal_basis],
         [T.transfer, s.transfer],
-        s.cookies.length && [T.cookies, h('ul', null, s.cookies.map(function (k) {
+        s.cookies.length > 0 && [T.cookies, h('ul', null, s.cookies.map(function (k) {
           return h('li', null, h('code', null, k.name), ': ' + k.purpose + ' (' + T.lifetime + ': ' + k.lifetime + ')');
         }))],
         [T.policy, h('a', { href: s.privacy_policy, rel: 'noopener' }, s.privacy_policy)]];
