@@ -97,7 +97,7 @@ class LogMasker:
             cache.trim()
         if _SEPARATOR in block:  # the separator trick below needs a byte the block lacks
             return self._process_with(None, block)
-        if block.endswith(b"\n"):
+        if block.endswith(b"\n") and b'\\"' not in block:  # Apache escapes quotes as \"
             result = self._process_quoted_columns(block)
             if result is not None:
                 return result

@@ -1,0 +1,124 @@
+"""Addresses inside log text: every form is masked, look-alikes are not touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from logrotate.ipmask import TextMasker
+
+
+def mask(text: str, **prefixes: int) -> str:
+    return TextMasker(**prefixes).mask(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # client column, IPv4 and IPv6
+        (
+            "203.0.113.77 - - [24/Nov/2026:10:00:00 +0000]",
+            "203.0.113.0 - - [24/Nov/2026:10:00:00 +0000]",
+        ),
+        ("2001:db8:1:2:3:4:5:6 - -", "2001:db8:1:: - -"),
+        # X-Forwarded-For list
+        ('"203.0.113.5, 198.51.100.17, 2001:db8::7"', '"203.0.113.0, 198.51.100.0, 2001:db8::"'),
+        # request URL and query string, referrer
+        (
+            '"GET /lookup/192.0.2.33?ip=203.0.113.9&via=2001:db8:5::1 HTTP/1.1"',
+            '"GET /lookup/192.0.2.0?ip=203.0.113.0&via=2001:db8:5:: HTTP/1.1"',
+        ),
+        ('"http://198.51.100.20:8080/admin"', '"http://198.51.100.0:8080/admin"'),
+        ('"https://[2001:db8:a:b::1]:8443/x"', '"https://[2001:db8:a::]:8443/x"'),
+        # URL-encoded
+        ("next=http%3A%2F%2F192.0.2.200%2F", "next=http%3A%2F%2F192.0.2.0%2F"),
+        # JSON values
+        (
+            '{"remote_addr":"203.0.113.250","xff":"2001:DB8:0:0:1::2"}',
+            '{"remote_addr":"203.0.113.0","xff":"2001:db8::"}',
+        ),
+        # Apache and nginx error logs
+        (
+            "[client 192.0.2.44:5678] AH01630: client denied",
+            "[client 192.0.2.0:5678] AH01630: client denied",
+        ),
+        (
+            "*1 open() failed, client: 198.51.100.9, server: example.org",
+            "*1 open() failed, client: 198.51.100.0, server: example.org",
+        ),
+        # ports and brackets
+        ("203.0.113.77:443", "203.0.113.0:443"),
+        ("[2001:db8::1]:443", "[2001:db8::]:443"),
+        # full and compressed forms, mixed case
+        ("2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::"),
+        ("2001:Db8:AbCd:1::2", "2001:db8:abcd::"),
+        # IPv4-mapped IPv6 keeps its form and is masked as IPv4
+        ("::ffff:198.51.100.7", "::ffff:198.51.100.0"),
+        ("[::FFFF:203.0.113.8]:80", "[::ffff:203.0.113.0]:80"),
+        # loopback and zone ids
+        ("::1", "::"),
+        ("fe80::abcd:1%eth0", "fe80::%eth0"),
+        # an address at the end of a sentence
+        ("denied for 192.0.2.10.", "denied for 192.0.2.0."),
+    ],
+)
+def test_addresses_are_masked(line: str, expected: str) -> None:
+    assert mask(line) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36",
+        "Edg/120.0.2210.91 OPR/106.0.4998.70",
+        "(compatible; Foo/1.2.3.4; +https://example.org)",
+        "[24/Nov/2026:12:34:56 +0000]",
+        "12:34:56",
+        "2026-11-24T12:34:56.123+01:00",
+        '"GET /v1.2.3.4/ HTTP/1.1" 200 123456',
+        "/downloads/tool-1.2.3.tar.gz version 1.2.3 build 10.20.30.400",
+        "1.2.3.4.5 and 1.2.3.4.5.6",
+        "mac 00:1a:2b:3c:4d:5e",
+        "std::vector",
+        "bytes=1000-2000 took 0.123s",
+        "256.1.1.1 and 1.2.3.256",
+    ],
+)
+def test_look_alikes_are_untouched(text: str) -> None:
+    assert mask(text) == text
+
+
+def test_version_rule_needs_a_product_token() -> None:
+    """A quad after ``Product/`` is a version; after a path segment it is an address."""
+    assert mask("Foo/192.0.2.9") == "Foo/192.0.2.9"
+    assert mask('"Foo/192.0.2.9"') == '"Foo/192.0.2.9"'
+    assert mask("GET /whois/192.0.2.9 HTTP/1.1") == "GET /whois/192.0.2.0 HTTP/1.1"
+    assert mask("http://192.0.2.9/") == "http://192.0.2.0/"
+
+
+def test_prefixes() -> None:
+    assert mask("203.0.113.77 2001:db8:1:2:3:4:5:6", ipv4_prefix=16, ipv6_prefix=64) == (
+        "203.0.0.0 2001:db8:1:2::"
+    )
+    assert mask("::ffff:203.0.113.77", ipv4_prefix=16) == "::ffff:203.0.0.0"
+    with pytest.raises(ValueError):
+        TextMasker(ipv4_prefix=4)
+
+
+def test_idempotent_and_counts() -> None:
+    masker = TextMasker()
+    once = masker.mask(b"203.0.113.77 2001:db8:1:2::5 ::ffff:198.51.100.7 Chrome/120.0.0.0")
+    assert masker.masked == 3
+    assert masker.mask(once) == once
+    assert masker.masked == 3
+
+
+def test_bytes_that_are_not_utf8_pass_through() -> None:
+    raw = b"\xff\xfe 203.0.113.77 \xc3\x28 caf\xe9 \x00\x01"
+    assert TextMasker().mask(raw) == b"\xff\xfe 203.0.113.0 \xc3\x28 caf\xe9 \x00\x01"
+
+
+def test_find_unmasked() -> None:
+    masker = TextMasker()
+    line = b"203.0.113.77 ::ffff:198.51.100.7 192.0.2.0 Chrome/120.0.0.1 2001:db8::1"
+    assert masker.find_unmasked(line) == ["::ffff:198.51.100.7", "2001:db8::1", "203.0.113.77"]
+    assert masker.find_unmasked(masker.mask(line)) == []
