@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site
+.PHONY: run test lint clean bench-site bench-banner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,12 @@ run: $(VENV)/.runtime
 	$(BIN)/flask --app wsgi init-db
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# axe-core for the browser tests (package-lock.json pins it).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 # Lint, then the whole suite (unit, HTTP, browser, log job).
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -34,8 +38,12 @@ bench-site: $(VENV)/.runtime
 		|| { echo "bench-site needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/site.py
 
+# Bytes of banner.js + banner.css as served (raw, gzip, brotli) and with the de+en texts, vs peers.
+bench-banner: $(VENV)/.dev
+	$(BIN)/python bench/banner.py
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache bench-out
+	rm -rf $(VENV) .pytest_cache .ruff_cache bench-out node_modules
