@@ -115,6 +115,23 @@ def _replace(temp: str, path: Path, original: os.stat_result | None) -> None:
     _fsync_dir(path.parent)
 
 
+def _check_unchanged(path: Path, original: os.stat_result) -> None:
+    """Refuse to rename over a file that was replaced, deleted or appended to meanwhile:
+    the new lines would be lost (a live log must be rotated first)."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError as error:
+        raise LogFileError(f"{path}: file vanished while being processed") from error
+    if (now.st_ino, now.st_size, now.st_mtime_ns) != (
+        original.st_ino,
+        original.st_size,
+        original.st_mtime_ns,
+    ):
+        raise LogFileError(
+            f"{path}: file changed while being processed (still being written?); left as it was"
+        )
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write a small file (state, reports) atomically."""
     path = Path(path)
@@ -178,6 +195,7 @@ def anonymise_file(
             if changed:
                 os.fsync(raw.fileno())
         if changed:
+            _check_unchanged(path, original)
             _replace(temp, path, original)
         else:
             os.unlink(temp)
