@@ -430,3 +430,59 @@ def test_dark_scheme_keeps_contrast(visit, axe_source):
     page = v.goto("/")
     page.locator(BANNER).get_by_role("link", name="Einstellungen").click()
     assert run_axe(page, axe_source) == []
+
+
+def test_focused_page_link_is_not_hidden_behind_the_first_layer(visit):
+    v = visit()
+    page = v.goto("/")
+    page.keyboard.press("Shift+Tab")  # from the banner back to the footer's last link
+    assert focused(page) == "Cookie-Einstellungen"
+    link = page.evaluate("document.activeElement.getBoundingClientRect().bottom")
+    top = page.evaluate("document.getElementById('consent-banner').getBoundingClientRect().top")
+    assert link <= top
+
+
+def test_motion_only_when_the_visitor_allows_it(visit):
+    still = visit(reduced_motion="reduce").goto("/")
+    assert still.evaluate("getComputedStyle(document.getElementById('consent-banner'))"
+                          ".animationName") == "none"
+    moving = visit(reduced_motion="no-preference").goto("/")
+    assert moving.evaluate("getComputedStyle(document.getElementById('consent-banner'))"
+                           ".animationName") == "cc-in"
+
+
+def test_new_catalog_revision_asks_again(visit, server):
+    from website.consent.decision import DecisionCookie
+
+    old = DecisionCookie(server.app.config["SECRET_KEY"], 3600).serializer.dumps(
+        {"i": "old-visitor", "r": "an-old-revision", "m": "banner", "c": ["essential",
+         "statistics"], "s": ["site", "ga4", "matomo"]}
+    )
+    v = visit()
+    v.context.add_cookies([{"name": "consent", "value": old, "url": server.url}])
+    page = v.goto("/")
+    assert page.get_by_role("dialog", name="Datenschutz-Einstellungen").is_visible()
+    page.wait_for_load_state("networkidle")
+    assert v.third_party == []
+
+
+def test_settings_page_dialog_decision_updates_the_page(visit, server):
+    v = visit()
+    page = v.goto("/cookie-einstellungen")
+    page.locator("footer").get_by_role("link", name="Cookie-Einstellungen").focus()
+    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the server-rendered state and history are refreshed
+        page.locator(MODAL).get_by_role("button", name="Alle akzeptieren").click()
+    assert "Statistik: erlaubt" in page.locator(".consent-state").inner_text()
+    assert "accept_all" in page.locator(".consent-history").inner_text()
+
+
+def test_missing_browser_skips_locally_but_fails_in_ci(monkeypatch):
+    from tests.browser.conftest import _missing
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        _missing("no chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _missing("no chromium")
