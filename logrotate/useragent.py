@@ -11,8 +11,6 @@ import functools
 import re
 from typing import NamedTuple
 
-from user_agents import parse
-
 __all__ = ["MAX_USER_AGENT_CHARS", "ReducedUserAgent", "reduce_user_agent"]
 
 #: Longer headers are cut before parsing: real user agents are far shorter, and ua-parser's
@@ -60,6 +58,8 @@ def _device_class(parsed: object) -> str:
 @functools.lru_cache(maxsize=4096)
 def reduce_user_agent(ua: str) -> ReducedUserAgent:
     """Parse ``ua`` with ``user-agents`` and keep only families and short versions (cached)."""
+    from user_agents import parse  # imported on first use: loading its rules takes 0.3 s
+
     parsed = parse(ua[:MAX_USER_AGENT_CHARS])
     device = _device_class(parsed)
     browser = _clean(parsed.browser.family)
