@@ -1,0 +1,122 @@
+"""``scan`` (the operator's proof) and ``nightly`` (the timer's job) on real folders."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.logrotate.logdata import CHROME, combined_line, many_lines
+
+
+def test_scan_finds_unmasked_lines_until_anonymised(tmp_path: Path, run_cli) -> None:
+    logs = tmp_path / "logs"
+    (logs / "old").mkdir(parents=True)
+    clean = combined_line("203.0.113.0", agent=CHROME)  # UA version tokens are not addresses
+    (logs / "access.log").write_text(clean * 3 + combined_line("203.0.113.0", "/?ip=198.51.100.7"))
+    (logs / "old" / "access.log.2.gz").write_bytes(gzip.compress(many_lines(30)))
+    (logs / "error.log").write_text("2026/11/24 10:00:00 [error] 1#1: client: 2001:db8::5\n")
+    (logs / "clean.log").write_text(clean)
+
+    found = run_cli("scan", str(logs))
+
+    assert found.returncode == 1
+    out = found.stdout.decode().splitlines()
+    assert f"{logs / 'access.log'}:4: unmasked 198.51.100.7" in out
+    assert f"{logs / 'error.log'}:1: unmasked 2001:db8::5" in out
+    assert f"{logs / 'old' / 'access.log.2.gz'}:1: unmasked 2001:db8:0:1::1, 203.0.113.1" in out
+    assert f"{logs / 'old' / 'access.log.2.gz'}: ... 30 lines with unmasked addresses in all" in out
+    assert not any("clean.log" in line for line in out)
+    assert b"4 files, 3 with unmasked addresses, 0 unreadable" in found.stderr
+
+    anonymised = run_cli(
+        "anonymise",
+        str(logs / "access.log"),
+        str(logs / "error.log"),
+        str(logs / "old" / "access.log.2.gz"),
+    )
+    assert anonymised.returncode == 0
+    clean_scan = run_cli("scan", str(logs))
+    assert clean_scan.returncode == 0, clean_scan.stdout
+    assert clean_scan.stdout == b""
+
+
+def test_scan_reports_unreadable_files(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "broken.log.gz").write_bytes(gzip.compress(many_lines(500))[:300])
+    result = run_cli("scan", str(tmp_path))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'broken.log.gz'}: truncated gzip file" in result.stderr.decode()
+
+
+def write_config(tmp_path: Path, logs: Path) -> Path:
+    config = tmp_path / "nightly.toml"
+    config.write_text(
+        f"""
+anonymise = ["{logs}/*.log.[0-9]*", "{logs}/*.log-*"]
+purge = ["{logs}"]
+days = 7
+state_dir = "{tmp_path / "state"}"
+report = "{tmp_path / "state" / "report.json"}"
+"""
+    )
+    return config
+
+
+def test_nightly_does_all_it_can_then_fails(tmp_path: Path, run_cli) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log.1").write_bytes(many_lines(100))
+    (logs / "access.log-20261120.gz").write_bytes(gzip.compress(many_lines(50)))
+    broken = logs / "access.log.3.gz"
+    broken.write_bytes(gzip.compress(many_lines(500))[:200])
+    old = (datetime.now(UTC) - timedelta(days=9)).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    (logs / "access.log.8").write_text(combined_line("192.0.2.1", when=old))
+    (logs / "access.log.9").write_text(combined_line("192.0.2.2", when=old))
+    assert (
+        run_cli(
+            "hold",
+            "add",
+            str(logs / "access.log.9"),
+            "--reason",
+            "incident",
+            "--until",
+            "2099-01-01",
+            env={"LOGROTATE_STATE_DIR": str(tmp_path / "state")},
+        ).returncode
+        == 0
+    )
+    config = write_config(tmp_path, logs)
+
+    result = run_cli("nightly", "--config", str(config))
+
+    assert result.returncode == 1
+    assert f"{broken}: truncated gzip file" in result.stderr.decode()
+    summary = result.stdout.decode().strip()
+    assert summary == (
+        "nightly: 5 files (4 anonymised, 0 already done), 152 lines, 170 addresses masked, "
+        "1 deleted, 1 kept under hold, 1 errors"
+    )
+    report = json.loads((tmp_path / "state" / "report.json").read_text())
+    assert report["files_deleted"] == [str(logs / "access.log.8")]
+    assert report["holds_honoured"] == [str(logs / "access.log.9")]
+    assert report["lines"] == 152 and report["addresses_masked"] == 170
+    assert len(report["errors"]) == 1
+    anonymised = (logs / "access.log.1").read_bytes()
+    assert anonymised.startswith(b"2001:db8:: - - ")  # 2001:db8:0:1::1 at /48
+    assert b"\n198.51.100.0 - - " in anonymised
+
+    broken.unlink()
+    second = run_cli("nightly", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.decode().startswith(
+        "nightly: 3 files (0 anonymised, 3 already done), 0 lines"
+    )
+
+
+def test_nightly_rejects_a_bad_config(tmp_path: Path, run_cli) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('anonymise = ["x"]\npurge_days = 3\n')
+    result = run_cli("nightly", "--config", str(config))
+    assert result.returncode == 1
+    assert b"unknown settings: purge_days" in result.stderr
