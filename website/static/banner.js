@@ -237,6 +237,6 @@
     if (note) banner.querySelector('h2').after(note);
     banner.prepend(xButton());
     pageFocus = d.activeElement;
-    banner.focus({ preventScroll: true });
+    if (pageFocus === d.body) banner.focus({ preventScroll: true }); // never steal focus
   }
 })();
