@@ -13,7 +13,6 @@ from pathlib import Path
 from tests.logrotate.conftest import ROOT
 from tests.logrotate.logdata import FIREFOX
 
-
 # gunicorn's default (combined) format plus the X-Forwarded-For header, as nginx's "main".
 COMBINED_WITH_FORWARDED_FOR = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" "%({x-forwarded-for}i)s"'
