@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner
+.PHONY: run test lint clean bench-site bench-banner bench-logs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench-site: $(VENV)/.runtime
 # Bytes of banner.js + banner.css as served (raw, gzip, brotli) and with the de+en texts, vs peers.
 bench-banner: $(VENV)/.dev
 	$(BIN)/python bench/banner.py
+
+# Log anonymiser: `pipe` vs Anonip 1.1.0 (temporary venv from PyPI) vs a plain Python copy,
+# on a generated 1,000,000-line nginx combined log (lines/s, MB/s, peak memory).
+bench-logs: $(VENV)/.runtime
+	$(BIN)/python bench/logs.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
