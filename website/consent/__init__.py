@@ -10,7 +10,7 @@ from flask import Flask, request, url_for
 from . import storage
 from .catalog import Catalog
 from .cli import receipts_cli
-from .decision import Decision, no_choice
+from .decision import Decision, no_choice, state
 from .gpc import gpc_enabled
 from .manager import ConsentManager, current_decision, decision_honouring_gpc, update_response
 from .texts import TEXTS, purposes
@@ -54,16 +54,10 @@ class ConsentView:
         categories = self.catalog.localized(self.lang)
         for entry, category in zip(categories, self.catalog.categories, strict=True):
             entry["google_consent"] = list(category.google_consent)
-        state = (
-            self.decision.as_json()
-            if self.decision
-            else {"decided": False, "categories": no_choice(self.catalog)[0],
-                  "services": no_choice(self.catalog)[1], "method": None}
-        )
         return {
             "lang": self.lang,
             "revision": self.catalog.revision,
-            "state": state,
+            "state": state(self.catalog, self.decision),
             "gpc": gpc_enabled(request.headers),
             "texts": {**TEXTS[self.lang], "purposes": self.purposes()},
             "categories": categories,

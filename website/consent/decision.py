@@ -91,6 +91,22 @@ def no_choice(catalog: Catalog) -> tuple[dict[str, bool], dict[str, bool]]:
     return resolve(catalog, {})
 
 
+def state(catalog: Catalog, decision: Decision | None) -> dict[str, object]:
+    """The visitor's state as the API and the banner see it; undecided is 'only required'."""
+    if decision is not None:
+        return decision.as_json()
+    categories, services = no_choice(catalog)
+    return {
+        "decided": False,
+        "consent_id": None,
+        "revision": catalog.revision,
+        "categories": categories,
+        "services": services,
+        "method": None,
+        "decided_at": None,
+    }
+
+
 class DecisionCookie:
     """Signs decisions into the ``consent`` cookie and reads them back."""
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from ..errors import FORM_TYPES, BadInput
 from ..i18n import select_language
 from . import storage
-from .decision import Decision, no_choice, resolve
+from .decision import Decision, no_choice, resolve, state
 from .gpc import gpc_enabled
 from .manager import (
     current_decision,
@@ -41,21 +41,7 @@ def refuse_cross_site() -> None:
 
 
 def state_json(decision: Decision | None) -> dict[str, Any]:
-    if decision is not None:
-        state = decision.as_json()
-    else:
-        categories, services = no_choice(manager().catalog)
-        state = {
-            "decided": False,
-            "consent_id": None,
-            "revision": manager().catalog.revision,
-            "categories": categories,
-            "services": services,
-            "method": None,
-            "decided_at": None,
-        }
-    state["gpc"] = gpc_enabled(request.headers)
-    return state
+    return {**state(manager().catalog, decision), "gpc": gpc_enabled(request.headers)}
 
 
 @bp.get("/consent")
