@@ -65,7 +65,7 @@ class CookieInfo:
 @dataclass(frozen=True)
 class Service:
     name: str
-    title: str
+    title: Localized
     category: str
     provider: str
     purpose: Localized
@@ -130,7 +130,7 @@ class Catalog:
                 "services": [
                     {
                         "name": s.name,
-                        "title": s.title,
+                        "title": s.title.text(lang),
                         "provider": s.provider,
                         "purpose": s.purpose.text(lang),
                         "legal_basis": s.legal_basis.text(lang),
@@ -287,7 +287,7 @@ class _Parser:
             raise self.fail(table, "hosts", "'hosts' must list origins like https://example.com")
         return Service(
             name=name,
-            title=self.text(table, entry, "name"),
+            title=self.localized(table, entry, "name"),
             category=category,
             provider=self.text(table, entry, "provider"),
             purpose=self.localized(table, entry, "purpose"),

@@ -79,7 +79,7 @@ TEXTS: dict[str, dict[str, str]] = {
 def purposes(catalog: Catalog, lang: str) -> list[str]:
     """Every optional purpose with its services, for the banner's first layer."""
     return [
-        f"{c.title.text(lang)} ({', '.join(s.title for s in c.services)})"
+        f"{c.title.text(lang)} ({', '.join(s.title.text(lang) for s in c.services)})"
         if c.services
         else c.title.text(lang)
         for c in catalog.optional_categories
