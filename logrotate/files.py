@@ -29,7 +29,7 @@ __all__ = [
     "temp_name_prefix",
 ]
 
-READ_SIZE = 1 << 20
+READ_SIZE = 1 << 18
 _GZIP_MAGIC = b"\x1f\x8b"
 _TEMP_SUFFIX = ".tmp"
 

@@ -202,7 +202,7 @@ _TRAILING_HEX = re.compile(rb"[0-9A-Fa-f]{1,4}\Z")
 _TRAILING_DIGITS = re.compile(rb"\d{1,3}\Z")
 # A product token (``Chrome/``) starts a field or follows one of these; ``/ip/1.2.3.4`` is a path.
 _PRODUCT_TOKEN = re.compile(rb"(?:\A|[\s(;,\"'\[=])[A-Za-z][\w.+-]*/\Z")
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 10_000
 
 
 class TextMasker:

@@ -46,16 +46,24 @@ _ALREADY_REDUCED = re.compile(
     rb"(?:[\w .+-]+ / [\w .+-]+ / (?:pc|mobile|tablet|other)|bot / [\w .+-]+)\Z"
 )
 _SEPARATOR = b"\x00"
-_VALUE_CACHE_LIMIT = 50_000
+# The first field of a line (the client in combined logs), with the newline before it.
+_CLIENT = re.compile(rb'(\n[^ "\n]*)')
+_VALUE_CACHE_LIMIT = 40_000
 _MAX_PARTIAL_LINE = 4 << 20
 
 
 class _MaskedValues(dict[bytes, bytes]):
     """Cache of masked values: ``cache[value]`` masks ``value`` once, then looks it up."""
 
-    def __init__(self, text: TextMasker, transform: Callable[[bytes], bytes] | None = None) -> None:
+    def __init__(
+        self,
+        text: TextMasker,
+        transform: Callable[[bytes], bytes] | None = None,
+        limit: int = _VALUE_CACHE_LIMIT,
+    ) -> None:
         super().__init__()
         self._text = text
+        self._limit = limit
         self._transform = transform or text.mask
         self.counts: dict[bytes, int] = {}
 
@@ -68,7 +76,7 @@ class _MaskedValues(dict[bytes, bytes]):
         return result
 
     def trim(self) -> None:
-        if len(self) > _VALUE_CACHE_LIMIT:
+        if len(self) > self._limit:
             self.clear()
             self.counts.clear()
 
@@ -89,11 +97,13 @@ class LogMasker:
         self.masked = 0  # addresses changed so far (only kept up to date with ``count``)
         self._tokens = _MaskedValues(self.text)
         self._fields = _MaskedValues(self.text)
+        # " ident user [time] ": the same only within one second, so a small cache will do.
+        self._stamps = _MaskedValues(self.text, limit=4096)
         self._agents = _MaskedValues(self.text, self._user_agent)
 
     def process(self, block: bytes) -> bytes:
         """Mask one block of complete lines (the last line may lack its newline)."""
-        for cache in (self._tokens, self._fields, self._agents):
+        for cache in (self._tokens, self._fields, self._stamps, self._agents):
             cache.trim()
         if _SEPARATOR in block:  # the separator trick below needs a byte the block lacks
             return self._process_with(None, block)
@@ -126,10 +136,14 @@ class LogMasker:
             return None  # some line has a different number of quotes
         if heads.count(b"\n") != lines:
             return None
-        tokens = b'"'.join(parts[0::quotes]).split(b" ")
-        masked = list(map(self._tokens.__getitem__, tokens))
-        self._count(self._tokens, tokens)
-        parts[0::quotes] = b" ".join(masked).split(b'"')
+        # First column: "\nclient" and " ident user [time] " of each line, as separate values.
+        pieces = _CLIENT.split(b"\n" + b'"'.join(parts[0::quotes]))
+        clients, rests = pieces[1::2], pieces[0::2]
+        pieces[1::2] = map(self._tokens.__getitem__, clients)
+        pieces[0::2] = map(self._stamps.__getitem__, rests)
+        self._count(self._tokens, clients)
+        self._count(self._stamps, rests)
+        parts[0::quotes] = b"".join(pieces)[1:].split(b'"')
         for column in range(1, quotes):
             values = parts[column::quotes]
             cache = self._agents if column == 5 else self._fields
