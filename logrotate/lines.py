@@ -117,14 +117,14 @@ class LogMasker:
         return block
 
     def _process_quoted_columns(self, block: bytes) -> bytes | None:
-        """Fast path for blocks where every line has the same even number (>= 6) of quotes,
-        as nginx combined/main logs do. Returns ``None`` when the block is not like that.
+        """Fast path for blocks of combined/main lines: every line has the same even number
+        (>= 6) of quotes and a numeric status and size. Returns ``None`` for other blocks.
 
         Splitting the block at quotes turns it into columns (client and time, request,
         status and size, referrer, user agent, ...). Values in a column repeat a lot, so each
         column is mapped through a cache (``map`` over a ``dict`` runs in C); only new values
         are masked with ``TextMasker``. The first column holds the time stamp, so it is split
-        further at spaces into tokens (client, ident, user, time, zone) that do repeat.
+        into the client and the rest (" ident user [time] "), which repeat separately.
         """
         lines = block.count(b"\n")
         parts = block.split(b'"')
@@ -136,6 +136,16 @@ class LogMasker:
             return None  # some line has a different number of quotes
         if heads.count(b"\n") != lines:
             return None
+        # The combined layout: "request" status size "referrer" "user agent". Status and size
+        # are digits (or "-"), so those columns need no masking.
+        numbers = _SEPARATOR.join(parts[2::quotes])  # " 200 5123 " on every line
+        if (
+            numbers.translate(None, b"0123456789 -" + _SEPARATOR)
+            or numbers.count(b" ") != 3 * lines
+            or b"  " in numbers
+            or b"".join(parts[4::quotes]) != b" " * lines
+        ):
+            return None
         # First column: "\nclient" and " ident user [time] " of each line, as separate values.
         pieces = _CLIENT.split(b"\n" + b'"'.join(parts[0::quotes]))
         clients, rests = pieces[1::2], pieces[0::2]
@@ -144,13 +154,9 @@ class LogMasker:
         self._count(self._tokens, clients)
         self._count(self._stamps, rests)
         parts[0::quotes] = b"".join(pieces)[1:].split(b'"')
-        for column in range(1, quotes):
+        for column in (1, 3, 5, *range(6, quotes)):
             values = parts[column::quotes]
             cache = self._agents if column == 5 else self._fields
-            if column % 2 == 0:  # text between quoted fields: status and size, blanks
-                joined = b"".join(values)
-                if b"." not in joined and b":" not in joined:
-                    continue
             parts[column::quotes] = map(cache.__getitem__, values)
             self._count(cache, values)
         return b'"'.join(parts)

@@ -58,6 +58,21 @@ def test_apache_escaped_quotes() -> None:
     assert b"quoted" not in out  # the whole field was reduced
 
 
+def test_other_quoted_layouts_keep_their_fields() -> None:
+    """Eight quotes per line, but not the combined layout: only addresses change."""
+    line = (
+        '192.0.2.1 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" "example.org" '
+        f'"{FIREFOX}" "2001:db8:1:2::3"\n'
+    )
+    out = process(line * 3)
+    assert (
+        out
+        == (
+            line.replace("192.0.2.1", "192.0.2.0").replace("2001:db8:1:2::3", "2001:db8:1::") * 3
+        ).encode()
+    )
+
+
 def test_unknown_format_is_still_masked() -> None:
     text = "Nov 24 10:00:00 host sshd[1]: Failed password from 203.0.113.50 port 22\n"
     assert process(text) == text.replace("203.0.113.50", "203.0.113.0").encode()
