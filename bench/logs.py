@@ -121,7 +121,11 @@ def main() -> None:
                 [sys.executable, "-m", "logrotate", "pipe", "--keep-user-agent"],
                 log,
             ),
-            ("logrotate pipe, 100k-line file", [sys.executable, "-m", "logrotate", "pipe"], small),
+            (
+                "logrotate pipe, 100k lines (memory check)",
+                [sys.executable, "-m", "logrotate", "pipe"],
+                small,
+            ),
         ]
         results = []
         for name, command, source in cases:

@@ -31,7 +31,7 @@ _NGINX_ERROR = re.compile(rb"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _APACHE_ERROR = re.compile(
     rb"\[\w{3} (\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)? (\d{4})\]"
 )
-_LOG_NAME = re.compile(r"\.log\b|\.gz\Z|\.\d+\Z|-\d{8}\Z")
+_LOG_NAME = re.compile(r"[._-]log\b|\.gz\Z|\.\d+\Z|-\d{8}\Z")
 _TAIL_LINES = 50
 
 
