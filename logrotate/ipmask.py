@@ -308,23 +308,23 @@ class TextMasker:
         return result
 
     def _mask_v6_key(self, key: bytes, context: int) -> tuple[bytes, int]:
+        """Replacement for the match in ``key[context:]`` (``key[:context]`` holds the first
+        group, which stays as written) and whether the address changed."""
         head, tail = key[:context], key[context:]
         lead_match = _TRAILING_HEX.search(head)
         lead = lead_match[0] if lead_match else b""
         text = (lead + tail).decode("ascii").lower()
         quick = _quick_ipv6_prefix(text, self.ipv6_prefix)
         if quick is not None:
-            masked_text = quick
+            masked_text, changed = quick
         else:
             try:
                 value = _parse_ipv6(text)
             except ValueError:
                 return tail, 0
             masked = _mask_ipv6_value(value, self.ipv4_prefix, self.ipv6_prefix)
-            if masked == value:
-                return tail, 0
-            masked_text = _format_ipv6(masked)
-        if masked_text == text and lead == lead.lower():
+            masked_text, changed = _format_ipv6(masked), masked != value
+        if not changed:  # already masked: leave the text exactly as it is
             return tail, 0
         result = masked_text.encode("ascii")
         if lead and not result.startswith(b"::"):
@@ -332,25 +332,23 @@ class TextMasker:
         return result, 1
 
 
-def _quick_ipv6_prefix(text: str, prefix: int) -> str | None:
-    """Shortcut for the common case: the kept groups are written out, non-zero and the
-    prefix is whole groups (``2001:db8:15de:f981:...`` -> ``2001:db8:15de::``). ``None``
-    means: use the general path."""
+def _quick_ipv6_prefix(text: str, prefix: int) -> tuple[str, bool] | None:
+    """Shortcut for the common case: the kept groups are written out and non-zero and the
+    prefix is whole groups (``2001:db8:15de:f981:...`` -> ``2001:db8:15de::``). Returns the
+    masked text and whether any bit was cleared, or ``None`` for the general path."""
     keep, partial = divmod(prefix, 16)
     if partial or not 0 < keep < 8 or "." in text:
         return None
     groups = text.split(":")
     if "::" in text:
-        if text.count("::") > 1 or ":::" in text or len(groups) > 8:
-            return None
-        if "" in groups[:keep]:
+        if text.count("::") > 1 or ":::" in text or len(groups) > 8 or "" in groups[:keep]:
             return None
     elif len(groups) != 8:
         return None
+    if any(len(group) > 4 or not _HEX.issuperset(group) for group in groups):
+        return None
     kept = groups[:keep]
-    for group in groups:
-        if len(group) > 4 or not _HEX.issuperset(group):
-            return None
     if any(int(group, 16) == 0 for group in kept):
         return None
-    return ":".join(group.lstrip("0") for group in kept) + "::"
+    changed = any(group and int(group, 16) for group in groups[keep:])
+    return ":".join(group.lstrip("0") for group in kept) + "::", changed

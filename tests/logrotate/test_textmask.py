@@ -122,3 +122,43 @@ def test_find_unmasked() -> None:
     line = b"203.0.113.77 ::ffff:198.51.100.7 192.0.2.0 Chrome/120.0.0.1 2001:db8::1"
     assert masker.find_unmasked(line) == ["::ffff:198.51.100.7", "2001:db8::1", "203.0.113.77"]
     assert masker.find_unmasked(masker.mask(line)) == []
+
+
+def test_already_masked_ipv6_in_any_spelling_is_not_reported() -> None:
+    masker = TextMasker()
+    for text in (b"ABCD:EF01:2345::", b"2001:0DB8:0001::", b"2001:db8:1:0:0:0:0:0", b"0:0:1::"):
+        assert masker.find_unmasked(b" " + text + b" ") == []
+        assert masker.mask(text) == text
+    assert masker.mask(b"ABCD:EF01:2345:6789::1") == b"ABCD:ef01:2345::"
+    assert masker.find_unmasked(b"ABCD:EF01:2345:6789::1") == ["ABCD:EF01:2345:6789::1"]
+
+
+def test_random_addresses_in_text_agree_with_ipaddress() -> None:
+    """Every textual form of random addresses, inside a line, masks to the right network."""
+    import ipaddress
+    import random
+
+    rng = random.Random(11)
+    masker = TextMasker()
+    for number in range(4000):
+        value = rng.getrandbits(128)
+        if number % 4 == 0:
+            value &= ~(((1 << 48) - 1) << 32)  # zero runs in the middle
+        if number % 7 == 0:
+            value = 0xFFFF << 32 | rng.getrandbits(32)  # IPv4-mapped
+        if number % 11 == 0:
+            value &= ~(0xFFFF << 112)  # first group zero
+        address = ipaddress.IPv6Address(value)
+        if value >> 32 == 0xFFFF:
+            expected = 0xFFFF << 32 | (value & 0xFFFFFF00)
+        else:
+            expected = int(ipaddress.IPv6Network((value, 48), strict=False).network_address)
+        for text in (str(address), address.exploded, address.exploded.upper()):
+            line = f'x [{text}]:443 "{text}" ip={text}&'.encode()
+            out = masker.mask(line).decode()
+            found = [part.split("]")[0] for part in out.split("[")[1:]]
+            found += [out.split('"')[1], out.split("ip=")[1].rstrip("&")]
+            assert all(int(ipaddress.IPv6Address(item)) == expected for item in found), (line, out)
+        v4 = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+        out = masker.mask(f"client {v4}:80 x".encode()).decode()
+        assert out == f"client {ipaddress.IPv4Address(int(v4) & 0xFFFFFF00)}:80 x"
