@@ -1,4 +1,4 @@
-"""IP address truncation: one address (``mask_ip``) and whole log lines (``LineMasker``).
+"""IP address truncation: one address (``mask_ip``) and every address in a text (``TextMasker``).
 
 Both use the same rules, implemented with string and integer arithmetic only (no
 ``ipaddress`` objects; they dominate the run time of other anonymisers):
@@ -9,7 +9,8 @@ Both use the same rules, implemented with string and integer arithmetic only (no
 * IPv4-mapped IPv6 (``::ffff:a.b.c.d``) is the IPv4 client behind a dual-stack socket, so it is
   masked with the IPv4 rule and keeps its form: ``::ffff:198.51.100.7`` -> ``::ffff:198.51.100.0``.
 
-What counts as an address inside a log line (``LineMasker``) is documented on that class.
+What counts as an address inside a text is documented on ``TextMasker``; ``lines.py`` builds
+the fast whole-block log masker on top of it.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ _FIRST_OCTETS = (rb"\d", rb"\d\d", rb"(?:[01]\d\d|2[0-4]\d|25[0-5])")
 _V4_LEFT = rb"(?:(?<![\w.])|(?<=%[0-9A-Fa-f]{2}))"
 _V4_PATTERN = (
     rb"\.(?=\d{1,3}\.\d{1,3}\.\d)(?:"
-    # group 1 (empty) marks a quad right after "/": it may be a version (Chrome/120.0.0.0)
+    # the (empty) group "slash" marks a quad right after "/": maybe a version (Chrome/120.0.0.0)
     + rb"(?P<slash>"
     + b"|".join(rb"(?<=/" + octet + rb"\.)" for octet in _FIRST_OCTETS)
     + rb")|"

@@ -1,10 +1,14 @@
 """Whole log lines: mask addresses everywhere and reduce the user-agent field.
 
 ``LogMasker.process`` takes a block of complete lines (``bytes``) and returns the block with
-the same number of lines in the same order. It works on whole blocks instead of line by line
-because Python's per-line overhead would dominate: the user-agent fields are cut out with one
-regular-expression split, the rest of the block is masked by ``TextMasker`` in one pass per
-address family, and the pieces are joined again.
+the same lines in the same order. It works on whole blocks, not line by line, because Python's
+per-line overhead would dominate:
+
+* blocks of combined / nginx "main" lines take a fast path (``_process_quoted_columns``): the
+  block is split at its quotes into columns whose values repeat (client, request, referrer,
+  user agent...), and each column is mapped through a cache of masked values;
+* any other block is masked by ``TextMasker`` in one pass per address family, with the
+  user-agent fields cut out by one regular-expression split and put back reduced.
 
 User-agent fields are recognised in two formats:
 
