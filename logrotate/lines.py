@@ -53,6 +53,7 @@ _SEPARATOR = b"\x00"
 # The first field of a line (the client in combined logs), with the newline before it.
 _CLIENT = re.compile(rb'(\n[^ "\n]*)')
 _VALUE_CACHE_LIMIT = 40_000
+_MAX_CACHED_VALUE = 1024
 _MAX_PARTIAL_LINE = 4 << 20
 
 
@@ -69,14 +70,19 @@ class _MaskedValues(dict[bytes, bytes]):
         self._text = text
         self._limit = limit
         self._transform = transform or text.mask
-        self.counts: dict[bytes, int] = {}
+        self.counts: dict[bytes, int] = {}  # addresses changed per cached value
+        self.uncached_changes = 0  # ... and in values too long to cache, since last counted
 
     def __missing__(self, value: bytes) -> bytes:
         before = self._text.masked
         result = self._transform(value)
-        self[value] = result
-        if self._text.masked != before:
-            self.counts[value] = self._text.masked - before
+        changed = self._text.masked - before
+        if len(value) <= _MAX_CACHED_VALUE:  # long values are rare: keep memory bounded
+            self[value] = result
+            if changed:
+                self.counts[value] = changed
+        else:
+            self.uncached_changes += changed
         return result
 
     def trim(self) -> None:
@@ -188,6 +194,8 @@ class LogMasker:
     def _count(self, cache: _MaskedValues, values: list[bytes]) -> None:
         if self.count:
             self.masked += sum(map(cache.counts.get, values, itertools.repeat(0)))
+            self.masked += cache.uncached_changes
+        cache.uncached_changes = 0
 
     def _user_agent(self, raw: bytes) -> bytes:
         """The user-agent field as it is written back (cached)."""

@@ -132,3 +132,13 @@ def test_long_line_without_newline_is_cut_at_a_space() -> None:
     assert len(blocks) > 1
     assert b"".join(blocks) == line
     assert all(block.endswith(b" ") for block in blocks[:-1])
+
+
+def test_long_values_are_masked_and_counted_but_not_cached() -> None:
+    long_path = "/x?" + "a=1&" * 400 + "ip=203.0.113.9"
+    data = (combined_line("192.0.2.1", long_path) * 3).encode()
+    masker = LogMasker()
+    out = masker.process(data)
+    assert out.count(b"ip=203.0.113.0") == 3
+    assert masker.masked == 6
+    assert all(len(value) <= 1024 for value in masker._fields)
