@@ -148,3 +148,37 @@ def test_unreadable_hold_state_purges_nothing(tmp_path: Path, run_cli) -> None:
     assert result.returncode == 1
     assert b"cannot read holds" in result.stderr
     assert all(path.exists() for path in files.values())
+
+
+def test_newest_entry_reads_the_common_time_stamp_formats(tmp_path: Path) -> None:
+    from logrotate.purge import newest_entry
+
+    cases = {
+        "combined.log": (
+            '192.0.2.0 - - [24/Nov/2026:10:00:00 +0100] "GET / HTTP/1.1" 200 1 "-" "-"\n'
+            '192.0.2.0 - - [24/Nov/2026:11:30:00 +0100] "GET / HTTP/1.1" 200 1 "-" "-"\n',
+            datetime(2026, 11, 24, 10, 30, tzinfo=UTC),
+        ),
+        "json.log": (
+            '{"time":"2026-11-23T08:00:00Z","remote_addr":"192.0.2.0"}\n'
+            '{"time":"2026-11-23T09:15:00+02:00","remote_addr":"192.0.2.0"}\n',
+            datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
+        ),
+        "nginx-error.log": (
+            "2026/11/20 13:55:36 [error] 12#12: *1 open() failed, client: 192.0.2.0\n",
+            datetime(2026, 11, 20, 13, 55, 36).astimezone(UTC),
+        ),
+        "apache-error.log": (
+            "[Fri Nov 20 13:55:36.123456 2026] [core:error] [client 192.0.2.0:1] AH00126\n",
+            datetime(2026, 11, 20, 13, 55, 36).astimezone(UTC),
+        ),
+        "none.log": ("no time stamps in here\n", None),
+    }
+    for name, (text, expected) in cases.items():
+        (tmp_path / name).write_text(text)
+        assert newest_entry(tmp_path / name) == expected, name
+    big = tmp_path / "big.log.gz"
+    big.write_bytes(
+        gzip.compress(("x" * 300 + "\n").encode() * 10_000 + cases["combined.log"][0].encode())
+    )
+    assert newest_entry(big) == datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
