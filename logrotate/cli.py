@@ -92,6 +92,8 @@ def cmd_pipe(args: argparse.Namespace) -> int:
             output.write(masker.process(block))
     except BrokenPipeError:
         _error("output closed")
+        # Keep Python from failing again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
     except OSError as error:
         _error(f"{args.output or 'stdout'}: cannot write: {error.strerror}")
@@ -266,4 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             TextMasker(args.ipv4_prefix, args.ipv6_prefix)  # validate early
     except ValueError as error:
         parser.error(str(error))
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130

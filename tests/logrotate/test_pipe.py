@@ -97,3 +97,17 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert process.returncode == 0
     assert b"big.log [" in shown and b"%" in shown
     assert shown.endswith(b"\r\x1b[K")  # the bar is cleared at the end
+
+
+def test_reader_going_away_is_a_clean_error() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "logrotate", "pipe"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # like `| head -1` exiting
+    _, stderr = process.communicate(many_lines(5000), timeout=60)
+    assert process.returncode == 1
+    assert stderr == b"logrotate: error: output closed\n"
