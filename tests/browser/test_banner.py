@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from website.consent.storage import open_store
+
 BANNER = "#consent-banner"
 MODAL = ".cc-modal"
 ESSENTIAL_COOKIES = {"session", "consent"}
@@ -339,6 +341,36 @@ def test_failed_request_is_retried_and_never_lost(visit, server):
     assert len(failures) == 2
     receipt = last_receipt(server, v.consent_id())
     assert (receipt.action, receipt.method) == ("reject_all", "banner")
+
+
+def test_lost_answer_is_retried_without_a_second_receipt(visit, server):
+    """The server stored the decision but its answer never arrived: the retry carries the same
+    decision_id, so the browser ends with that receipt's consent id and only one receipt."""
+    v = visit()
+    sent = []
+
+    def lose_first_answer(route):
+        if route.request.method == "POST" and not sent:
+            sent.append(route.request.post_data_json["decision_id"])
+            route.fetch()  # reaches the server, which stores the receipt ...
+            route.abort()  # ... but the browser sees a network error
+        else:
+            route.fallback()
+
+    v.context.route(re.compile(r"/consent$"), lose_first_answer)
+    page = v.goto("/")
+    page.get_by_role("button", name="Alle akzeptieren").click()
+    page.wait_for_function(
+        "() => localStorage.getItem('consent-pending') === null", timeout=10_000
+    )
+    store = open_store(server.app.config["DATABASE_URL"])
+    try:
+        stored = store.by_decision_id(sent[0])
+    finally:
+        store.close()
+    assert stored is not None and stored.action == "accept_all"
+    assert v.consent_id() == stored.consent_id
+    assert [r.receipt_id for r in server.history(stored.consent_id)] == [stored.receipt_id]
 
 
 def test_without_javascript_the_forms_record_decisions(visit, server):

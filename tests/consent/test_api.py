@@ -236,3 +236,44 @@ def test_my_receipts_download_lists_only_this_visitors_receipts(app, client):
 
 def test_my_receipts_without_a_decision_is_empty(client):
     assert client.get("/consent/receipts").get_json() == []
+
+
+def test_retried_decision_is_stored_once(app, client, store):
+    """A retry whose first answer was lost (no cookie arrived) must not add a second receipt."""
+    choice = {"categories": {"statistics": True}, "source": "banner",
+              "decision_id": "0b7c9e1e-5a43-4d3f-9a57-2f6c1f0a9d11"}
+    first = post_choice(client, choice).get_json()
+    lost_answer = app.test_client()  # same browser, but the Set-Cookie never arrived
+    second = post_choice(lost_answer, choice)
+    assert second.status_code == 200
+    assert second.get_json()["receipt_id"] == first["receipt_id"]
+    assert second.get_json()["consent_id"] == first["consent_id"]
+    assert second.get_json()["services"]["matomo"] is True
+    assert lost_answer.get_cookie("consent") is not None  # the retry still delivers the cookie
+    assert lost_answer.get("/consent").get_json()["consent_id"] == first["consent_id"]
+    assert [r.receipt_id for r in store.export()] == [first["receipt_id"]]
+    assert store.history(first["consent_id"])[0].decision_id == choice["decision_id"]
+
+    other = post_choice(client, {**choice, "decision_id": "another-decision-0001"}).get_json()
+    assert other["receipt_id"] != first["receipt_id"]
+    assert len(list(store.export())) == 2
+
+
+def test_retried_withdrawal_is_stored_once(client, store):
+    post_choice(client, {"categories": {"marketing": True}})
+    body = {"source": "banner", "decision_id": "withdrawal-attempt-0001"}
+    token = csrf_token(client)
+    for _ in range(3):
+        response = client.post("/consent/withdraw", json=body, headers={"X-CSRFToken": token})
+        assert response.status_code == 200
+    assert [r.action for r in store.export()] == ["custom", "withdraw"]
+
+
+@pytest.mark.parametrize(
+    "decision_id", ["short", "x" * 65, "has space in it 123", 12345678901234567]
+)
+def test_bad_decision_id_is_400(client, store, decision_id):
+    response = post_choice(client, {"categories": {}, "decision_id": decision_id})
+    assert response.status_code == 400
+    assert "decision_id" in response.get_json()["message"]
+    assert list(store.export()) == []

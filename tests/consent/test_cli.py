@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from tests.conftest import post_choice
+from website.consent.storage import SCHEMA_VERSION
 
 
 def test_init_db(runner):
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0
-    assert "schema version 1" in result.output
+    assert f"schema version {SCHEMA_VERSION}" in result.output
 
 
 def test_export_writes_json_lines(app, client, runner):

@@ -130,3 +130,32 @@ def test_unsupported_database_url(url):
 def test_sqlite_urls():
     assert sqlite_path("sqlite:////abs/receipts.db") == "/abs/receipts.db"
     assert sqlite_path("sqlite:///rel/receipts.db") == "rel/receipts.db"
+
+
+def test_upgrade_from_schema_1_keeps_receipts(tmp_path):
+    from website.consent import storage
+
+    path = str(tmp_path / "old.db")
+    old = SQLiteReceiptStore(path)
+    original = storage.MIGRATIONS
+    try:
+        storage.MIGRATIONS = original[:1]
+        storage.SCHEMA_VERSION = 1
+        old.migrate()
+        old.db.execute(
+            "INSERT INTO receipts (receipt_id, consent_id, created_at, revision, notice_hash, "
+            "language, method, action, categories, services, page_path, ip_prefix, ua_browser, "
+            "ua_os, ua_device) VALUES ('r1', 'c1', '2026-01-01T00:00:00.000000Z', 'rev', 'h', "
+            "'de', 'api', 'reject_all', '{}', '{}', '/', '198.51.100.0', 'Firefox', 'Linux', 'pc')"
+        )
+    finally:
+        storage.MIGRATIONS = original
+        storage.SCHEMA_VERSION = len(original)
+    old.close()
+
+    upgraded = SQLiteReceiptStore(path)
+    assert upgraded.schema_version() == 1
+    assert upgraded.migrate() == SCHEMA_VERSION == 2
+    (receipt,) = upgraded.history("c1")
+    assert receipt.receipt_id == "r1" and receipt.decision_id is None
+    upgraded.close()

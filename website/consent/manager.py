@@ -8,6 +8,7 @@ and expire the cookies of refused services.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -84,8 +85,13 @@ def record(
     action: str,
     lang: str,
     page_path: str,
+    decision_id: str | None = None,
 ) -> Receipt:
-    """Store a receipt for this choice, then make it the visitor's decision (cookie on reply)."""
+    """Store a receipt for this choice, then make it the visitor's decision (cookie on reply).
+
+    With a ``decision_id`` already stored (a retry whose first answer was lost), the stored
+    receipt and its decision stand and nothing new is recorded.
+    """
     consent = manager()
     categories, services = resolve(consent.catalog, categories, services)
     consent_id = _known_consent_id() or new_consent_id()
@@ -97,8 +103,19 @@ def record(
         page_path=page_path,
         remote_addr=request.remote_addr,
         user_agent=request.user_agent.string,
+        decision_id=decision_id,
     )
-    storage.get_store().add(receipt, consent.notices[lang])
+    stored = storage.get_store().add(receipt, consent.notices[lang])
+    if stored is not receipt:
+        decision = Decision(
+            stored.consent_id,
+            stored.revision,
+            stored.categories,
+            stored.services,
+            stored.method,
+            datetime.strptime(stored.created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        )
+        receipt = stored
     g.consent_decision = decision
     g.consent_cookie_update = decision
     g.consent_expire = _cookies_to_expire(decision, withdrawal=action == "withdraw")

@@ -56,6 +56,7 @@ class Receipt:
     ua_browser: str
     ua_os: str
     ua_device: str
+    decision_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, **asdict(self)}
@@ -79,6 +80,7 @@ def build_receipt(
     page_path: str,
     remote_addr: str | None,
     user_agent: str | None,
+    decision_id: str | None = None,
 ) -> Receipt:
     """Build the receipt for a decision; personal data is reduced here, before any storage."""
     reduced = reduce_user_agent(user_agent or "")
@@ -98,6 +100,7 @@ def build_receipt(
         ua_browser=reduced.browser,
         ua_os=reduced.os,
         ua_device=reduced.device,
+        decision_id=decision_id,
     )
 
 

@@ -50,11 +50,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TRIGGER receipts_are_immutable BEFORE UPDATE ON receipts
            BEGIN SELECT RAISE(ABORT, 'consent receipts are immutable'); END""",
     ),
+    (
+        # The banner's idempotency key: a retried request stores its decision only once.
+        "ALTER TABLE receipts ADD COLUMN decision_id TEXT",
+        "CREATE UNIQUE INDEX receipts_by_decision_id ON receipts (decision_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _COLUMNS = (
     "receipt_id, consent_id, created_at, revision, notice_hash, language, method, action, "
-    "categories, services, page_path, ip_prefix, ua_browser, ua_os, ua_device"
+    "categories, services, page_path, ip_prefix, ua_browser, ua_os, ua_device, decision_id"
 )
 
 
@@ -118,8 +123,16 @@ class SQLiteReceiptStore:
             raise
         return SCHEMA_VERSION
 
-    def add(self, receipt: Receipt, notice: Notice) -> None:
-        """Store a receipt and, the first time it is used, the notice it refers to."""
+    def add(self, receipt: Receipt, notice: Notice) -> Receipt:
+        """Store a receipt and, the first time it is used, the notice it refers to.
+
+        A receipt whose ``decision_id`` is already stored is a retry of the same decision: the
+        stored receipt is returned and nothing new is written.
+        """
+        if receipt.decision_id:
+            existing = self.by_decision_id(receipt.decision_id)
+            if existing:
+                return existing
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.execute(
@@ -128,13 +141,26 @@ class SQLiteReceiptStore:
                 (notice.notice_hash, notice.revision, notice.language, notice.content),
             )
             self.db.execute(
-                f"INSERT INTO receipts ({_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                f"INSERT INTO receipts ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                 _row(receipt),
             )
             self.db.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            self.db.execute("ROLLBACK")
+            existing = self.by_decision_id(receipt.decision_id) if receipt.decision_id else None
+            if existing is None:
+                raise
+            return existing  # the same retry arrived twice at once
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        return receipt
+
+    def by_decision_id(self, decision_id: str) -> Receipt | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM receipts WHERE decision_id = ?", (decision_id,)
+        ).fetchone()
+        return _receipt(row) if row else None
 
     def history(self, consent_id: str) -> list[Receipt]:
         """One visitor's receipts, oldest first."""
@@ -205,6 +231,7 @@ def _row(receipt: Receipt) -> tuple[object, ...]:
         receipt.ua_browser,
         receipt.ua_os,
         receipt.ua_device,
+        receipt.decision_id,
     )
 
 

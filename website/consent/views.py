@@ -9,6 +9,7 @@ a visitor their own receipts.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
@@ -28,7 +29,8 @@ from .manager import (
 
 bp = Blueprint("consent", __name__)
 
-JSON_KEYS = {"categories", "services", "source"}
+JSON_KEYS = {"categories", "services", "source", "decision_id"}
+_DECISION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 JSON_SOURCES = {"banner": "banner", "settings": "settings", "api": "api"}
 TRUE_VALUES = {"on", "1", "true", "yes"}
 
@@ -90,6 +92,16 @@ def _json_object(*, allow_empty: bool = False) -> dict[str, Any]:
     return body
 
 
+def _decision_id(body: dict[str, Any]) -> str | None:
+    """The client's idempotency key: the same decision sent again is stored once."""
+    value = body.get("decision_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _DECISION_ID.match(value):
+        raise BadInput('"decision_id" must be 16 to 64 letters, digits, "-" or "_".')
+    return value
+
+
 def _json_method(body: dict[str, Any]) -> str:
     source = body.get("source", "api")
     if source not in JSON_SOURCES:
@@ -97,7 +109,7 @@ def _json_method(body: dict[str, Any]) -> str:
     return JSON_SOURCES[source]
 
 
-def _choice_from_json() -> tuple[dict[str, bool], dict[str, bool], str]:
+def _choice_from_json() -> tuple[dict[str, bool], dict[str, bool], str, str | None]:
     body = _json_object()
     unknown = set(body) - JSON_KEYS
     if unknown:
@@ -110,10 +122,10 @@ def _choice_from_json() -> tuple[dict[str, bool], dict[str, bool], str]:
         raise BadInput('"services" must be an object of service names and true/false.')
     _check_names(categories, "category")
     _check_names(services, "service")
-    return categories, services, _json_method(body)
+    return categories, services, _json_method(body), _decision_id(body)
 
 
-def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str]:
+def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str, None]:
     """A form's choice. ``accept_all`` and ``reject_all`` speak for themselves; with ``save``, a
     ticked category grants all its services unless some of its services are ticked, which then
     are exactly the ones granted; an unticked category grants none."""
@@ -134,7 +146,7 @@ def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str]:
             (ticked_categories if kind == "category" else ticked_services).add(name)
     if action != "save":
         granted = action == "accept_all"
-        return {c.name: granted for c in catalog.optional_categories}, {}, "form"
+        return {c.name: granted for c in catalog.optional_categories}, {}, "form", None
     categories: dict[str, bool] = {}
     services: dict[str, bool] = {}
     for category in catalog.optional_categories:
@@ -143,10 +155,10 @@ def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str]:
         categories[category.name] = on
         for service in category.services:
             services[service.name] = on and (not chosen or service.name in chosen)
-    return categories, services, "form"
+    return categories, services, "form", None
 
 
-def _read_choice() -> tuple[dict[str, bool], dict[str, bool], str]:
+def _read_choice() -> tuple[dict[str, bool], dict[str, bool], str, str | None]:
     if request.mimetype == "application/json":
         return _choice_from_json()
     if request.mimetype in FORM_TYPES:
@@ -176,7 +188,7 @@ def _reply(decision: Decision, receipt_id: str) -> Response:
 
 @bp.post("/consent")
 def save_choice() -> Response:
-    categories, services, method = _read_choice()
+    categories, services, method, decision_id = _read_choice()
     if method == "form" and request.form.get("source") == "settings":
         method = "settings"
     categories, services = resolve(manager().catalog, categories, services)
@@ -187,6 +199,7 @@ def save_choice() -> Response:
         action=_action(services),
         lang=select_language(),
         page_path=_page_path(),
+        decision_id=decision_id,
     )
     return _reply(current_decision(), receipt.receipt_id)  # type: ignore[arg-type]
 
@@ -195,11 +208,12 @@ def save_choice() -> Response:
 def withdraw() -> Response:
     if request.mimetype == "application/json":
         body = _json_object(allow_empty=True)
-        if set(body) - {"source"}:
-            raise BadInput('A withdrawal takes no fields besides "source".')
-        method = _json_method(body)
+        if set(body) - {"source", "decision_id"}:
+            raise BadInput('A withdrawal takes no fields besides "source" and "decision_id".')
+        method, decision_id = _json_method(body), _decision_id(body)
     elif request.mimetype in FORM_TYPES:
         method = "settings" if request.form.get("source") == "settings" else "form"
+        decision_id = None
     else:
         raise BadInput("Send the withdrawal as application/json or as a form.", 415)
     categories, services = no_choice(manager().catalog)
@@ -210,6 +224,7 @@ def withdraw() -> Response:
         action="withdraw",
         lang=select_language(),
         page_path=_page_path(),
+        decision_id=decision_id,
     )
     return _reply(current_decision(), receipt.receipt_id)  # type: ignore[arg-type]
 

@@ -91,9 +91,12 @@
     setTimeout(() => { live.textContent = msg; }, 50);
   };
   const forget = () => { try { localStorage.removeItem(KEY); } catch (e) { /**/ } };
+  // decision_id makes a retry idempotent: the server stores each decision once.
   const send = (url, body) => {
     const my = ++seq;
     let n = 0;
+    body.decision_id = body.decision_id || [...crypto.getRandomValues(new Uint8Array(16))]
+      .map(b => b.toString(16).padStart(2, '0')).join('');
     try { localStorage.setItem(KEY, JSON.stringify({ u: url, b: body })); } catch (e) { /**/ }
     return new Promise(done => {
       const attempt = () => my === seq && fetch(url, {
