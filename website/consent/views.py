@@ -125,6 +125,11 @@ def _choice_from_json() -> tuple[dict[str, bool], dict[str, bool], str, str | No
     return categories, services, _json_method(body), _decision_id(body)
 
 
+def _form_method() -> str:
+    """A plain form post: from the settings page, or the no-JS banner and embeds."""
+    return "settings" if request.form.get("source") == "settings" else "form"
+
+
 def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str, None]:
     """A form's choice. ``accept_all`` and ``reject_all`` speak for themselves; with ``save``, a
     ticked category grants all its services unless some of its services are ticked, which then
@@ -146,7 +151,7 @@ def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str, None]:
             (ticked_categories if kind == "category" else ticked_services).add(name)
     if action != "save":
         granted = action == "accept_all"
-        return {c.name: granted for c in catalog.optional_categories}, {}, "form", None
+        return {c.name: granted for c in catalog.optional_categories}, {}, _form_method(), None
     categories: dict[str, bool] = {}
     services: dict[str, bool] = {}
     for category in catalog.optional_categories:
@@ -155,7 +160,7 @@ def _choice_from_form() -> tuple[dict[str, bool], dict[str, bool], str, None]:
         categories[category.name] = on
         for service in category.services:
             services[service.name] = on and (not chosen or service.name in chosen)
-    return categories, services, "form", None
+    return categories, services, _form_method(), None
 
 
 def _read_choice() -> tuple[dict[str, bool], dict[str, bool], str, str | None]:
@@ -186,17 +191,19 @@ def _reply(decision: Decision, receipt_id: str) -> Response:
     return jsonify({**state_json(decision), "receipt_id": receipt_id})
 
 
-@bp.post("/consent")
-def save_choice() -> Response:
-    categories, services, method, decision_id = _read_choice()
-    if method == "form" and request.form.get("source") == "settings":
-        method = "settings"
-    categories, services = resolve(manager().catalog, categories, services)
+def _record_and_reply(
+    categories: dict[str, bool],
+    services: dict[str, bool],
+    *,
+    method: str,
+    action: str,
+    decision_id: str | None,
+) -> Response:
     receipt = record(
         categories,
         services,
         method=method,
-        action=_action(services),
+        action=action,
         lang=select_language(),
         page_path=_page_path(),
         decision_id=decision_id,
@@ -204,29 +211,31 @@ def save_choice() -> Response:
     return _reply(current_decision(), receipt.receipt_id)  # type: ignore[arg-type]
 
 
+@bp.post("/consent")
+def save_choice() -> Response:
+    categories, services, method, decision_id = _read_choice()
+    categories, services = resolve(manager().catalog, categories, services)
+    return _record_and_reply(
+        categories, services, method=method, action=_action(services), decision_id=decision_id
+    )
+
+
 @bp.post("/consent/withdraw")
 def withdraw() -> Response:
+    decision_id = None
     if request.mimetype == "application/json":
         body = _json_object(allow_empty=True)
         if set(body) - {"source", "decision_id"}:
             raise BadInput('A withdrawal takes no fields besides "source" and "decision_id".')
         method, decision_id = _json_method(body), _decision_id(body)
     elif request.mimetype in FORM_TYPES:
-        method = "settings" if request.form.get("source") == "settings" else "form"
-        decision_id = None
+        method = _form_method()
     else:
         raise BadInput("Send the withdrawal as application/json or as a form.", 415)
     categories, services = no_choice(manager().catalog)
-    receipt = record(
-        categories,
-        services,
-        method=method,
-        action="withdraw",
-        lang=select_language(),
-        page_path=_page_path(),
-        decision_id=decision_id,
+    return _record_and_reply(
+        categories, services, method=method, action="withdraw", decision_id=decision_id
     )
-    return _reply(current_decision(), receipt.receipt_id)  # type: ignore[arg-type]
 
 
 @bp.get("/consent/receipts")
