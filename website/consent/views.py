@@ -31,7 +31,7 @@ bp = Blueprint("consent", __name__)
 
 JSON_KEYS = {"categories", "services", "source", "decision_id"}
 _DECISION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-JSON_SOURCES = {"banner": "banner", "settings": "settings", "api": "api"}
+JSON_SOURCES = ("banner", "settings", "api")
 TRUE_VALUES = {"on", "1", "true", "yes"}
 
 
@@ -71,7 +71,8 @@ def _check_names(names: dict[str, Any], kind: str) -> None:
         if known is None:
             raise BadInput(f"Unknown {kind} {name!r}.")
         if not isinstance(value, bool):
-            raise BadInput(f"The {kind} {name!r} must be true or false, not {value!r}.")
+            given = type(value).__name__
+            raise BadInput(f"The {kind} {name!r} must be true or false, not a {given}.")
         required = known.required if kind == "category" else catalog.category(
             known.category
         ).required
@@ -106,7 +107,7 @@ def _json_method(body: dict[str, Any]) -> str:
     source = body.get("source", "api")
     if source not in JSON_SOURCES:
         raise BadInput('"source" must be "banner", "settings" or "api".')
-    return JSON_SOURCES[source]
+    return source
 
 
 def _choice_from_json() -> tuple[dict[str, bool], dict[str, bool], str, str | None]:
