@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import consent, errors, pages, security, settings
+from .consent.texts import TEXTS
 from .i18n import select_language, translate
 
 csrf = CSRFProtect()
@@ -70,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return {
             "lang": lang,
             "t": lambda key: translate(key, lang),
-            "ct": consent.TEXTS[lang],
+            "ct": TEXTS[lang],
             "link": link,
             "csp_nonce": security.csp_nonce,
             "csrf_token": generate_csrf,

@@ -10,10 +10,9 @@ from flask import Flask, request, url_for
 from . import storage
 from .catalog import Catalog
 from .cli import receipts_cli
-from .decision import Decision, no_choice, state
+from .decision import Decision, state
 from .gpc import gpc_enabled
 from .manager import ConsentManager, current_decision, decision_honouring_gpc, update_response
-from .texts import TEXTS, purposes
 from .views import bp
 
 
@@ -21,9 +20,13 @@ from .views import bp
 class ConsentView:
     """What templates ask: may this service load, and what does the banner need to know."""
 
-    catalog: Catalog
+    manager: ConsentManager
     decision: Decision | None
     lang: str
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.manager.catalog
 
     @property
     def decided(self) -> bool:
@@ -31,14 +34,14 @@ class ConsentView:
 
     def allows(self, service: str) -> bool:
         if self.decision is None:
-            return no_choice(self.catalog)[1].get(service, False)
+            return self.manager.undecided_services.get(service, False)
         return self.decision.allows(service)
 
     def service(self, name: str) -> Any:
         return self.catalog.service(name)
 
     def purposes(self) -> list[str]:
-        return purposes(self.catalog, self.lang)
+        return self.manager.banner_static[self.lang]["texts"]["purposes"]
 
     def google_consent(self) -> dict[str, str]:
         """Consent Mode v2 state for this decision; every type denied without one."""
@@ -51,16 +54,12 @@ class ConsentView:
 
     def banner_config(self) -> dict[str, Any]:
         """The JSON block the banner reads (texts, catalog, state, endpoints)."""
-        categories = self.catalog.localized(self.lang)
-        for entry, category in zip(categories, self.catalog.categories, strict=True):
-            entry["google_consent"] = list(category.google_consent)
         return {
             "lang": self.lang,
             "revision": self.catalog.revision,
             "state": state(self.catalog, self.decision),
             "gpc": gpc_enabled(request.headers),
-            "texts": {**TEXTS[self.lang], "purposes": self.purposes()},
-            "categories": categories,
+            **self.manager.banner_static[self.lang],
             "endpoints": {
                 "consent": url_for("consent.save_choice"),
                 "withdraw": url_for("consent.withdraw"),
@@ -85,6 +84,6 @@ def init_app(app: Flask) -> ConsentManager:
 
         lang = select_language()
         decision = decision_honouring_gpc(lang) if request.method == "GET" else current_decision()
-        return {"consent": ConsentView(consent.catalog, decision, lang)}
+        return {"consent": ConsentView(consent, decision, lang)}
 
     return consent

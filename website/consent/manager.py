@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -19,7 +21,7 @@ from .catalog import Catalog, load_catalog
 from .decision import COOKIE_NAME, Decision, DecisionCookie, new_consent_id, no_choice, resolve
 from .gpc import gpc_enabled
 from .receipts import Notice, Receipt, build_receipt
-from .texts import TEXTS, notice_content
+from .texts import TEXTS, notice_content, purposes
 
 
 @dataclass
@@ -28,6 +30,8 @@ class ConsentManager:
     cookie: DecisionCookie
     max_age: int
     notices: dict[str, Notice] = field(default_factory=dict)
+    #: Per language, the parts of the banner's config that never change while the app runs.
+    banner_static: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def for_app(cls, app: Flask) -> ConsentManager:
@@ -36,7 +40,24 @@ class ConsentManager:
         notices = {
             lang: Notice.of(catalog.revision, lang, notice_content(catalog, lang)) for lang in TEXTS
         }
-        return cls(catalog, DecisionCookie(app.config["SECRET_KEY"], max_age), max_age, notices)
+        banner_static = {lang: _banner_static(catalog, lang) for lang in TEXTS}
+        cookie = DecisionCookie(app.config["SECRET_KEY"], max_age)
+        return cls(catalog, cookie, max_age, notices, banner_static)
+
+    @cached_property
+    def undecided_services(self) -> dict[str, bool]:
+        """Which services may load before any decision: only the required ones."""
+        return no_choice(self.catalog)[1]
+
+
+def _banner_static(catalog: Catalog, lang: str) -> dict[str, Any]:
+    categories = catalog.localized(lang)
+    for entry, category in zip(categories, catalog.categories, strict=True):
+        entry["google_consent"] = list(category.google_consent)
+    return {
+        "texts": {**TEXTS[lang], "purposes": purposes(catalog, lang)},
+        "categories": categories,
+    }
 
 
 def manager() -> ConsentManager:
