@@ -148,3 +148,11 @@ def test_unknown_page_is_404_page(client):
     response = client.get("/gibt-es-nicht")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_bad_stand_date_names_the_file(tmp_path):
+    from website.legal import load_legal_text
+
+    (tmp_path / "impressum.de.md").write_text("Title: Impressum\nStand: 25.11.2026\n\nText\n")
+    with pytest.raises(ValueError, match=r"impressum\.de\.md: 'Stand: 25\.11\.2026' is not a date"):
+        load_legal_text(str(tmp_path), "impressum", "de")
