@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from .clock import ClockError
 from .files import READ_SIZE, LogFileError, anonymise_file
 from .holds import HoldError, HoldStore, state_dir
 from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
@@ -270,5 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     try:
         return int(args.func(args))
+    except ClockError as error:
+        _error(str(error))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

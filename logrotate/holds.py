@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from . import clock
 from .files import atomic_write_bytes
 
 __all__ = ["DEFAULT_STATE_DIR", "Hold", "HoldError", "HoldStore", "state_dir"]
@@ -40,7 +41,7 @@ class Hold:
         return datetime.combine(date.fromisoformat(self.until) + timedelta(days=1), time())
 
     def active(self, now: datetime | None = None) -> bool:
-        return (now or datetime.now()) < self.expires_at()
+        return (now or clock.local_now()) < self.expires_at()
 
     def covers(self, path: str | Path) -> bool:
         target = os.path.abspath(path)
@@ -65,7 +66,7 @@ class HoldStore:
         atomic_write_bytes(self.file, json.dumps(payload, indent=2).encode() + b"\n")
 
     def add(self, path: str, reason: str, until: str, now: datetime | None = None) -> Hold:
-        now = now or datetime.now()
+        now = now or clock.local_now()
         if not reason.strip():
             raise HoldError("a hold needs a reason")
         try:

@@ -22,10 +22,11 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import clock
 from .files import LogFileError, anonymise_file, atomic_write_bytes
 from .holds import HoldError, HoldStore, state_dir
 from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX
@@ -79,7 +80,7 @@ def _signature(path: str) -> list[int]:
 
 def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, Any], str]:
     """Do everything that can be done; return the JSON report and the one-line summary."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     folder = Path(config.state_dir)
     done_file = folder / "done.json"
     errors: list[str] = []
@@ -121,7 +122,7 @@ def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, 
     held = [result.path for result in purged if result.hold is not None]
     errors += [result.error for result in purged if result.error]
     report = {
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished": now.isoformat(timespec="seconds"),
         "files_checked": len(files),
         "files_anonymised": anonymised,
         "files_already_done": skipped,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from . import clock
 from .files import LogFileError, read_chunks
 from .holds import Hold
 
@@ -117,7 +118,7 @@ def purge(
     Returns one result per file that is old enough, whether deleted, kept under a hold or
     failed. Files that are recent enough are not reported.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     cutoff = now - timedelta(days=days)
     results: list[PurgeResult] = []
     for folder in folders:

@@ -14,17 +14,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.logrotate.logdata import NOW
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[bytes]]:
-    """Run ``python -m logrotate ARGS`` from the repository root, state kept in tmp_path."""
+    """Run ``python -m logrotate ARGS`` from the repository root, state kept in tmp_path,
+    the job's clock fixed at ``NOW`` (the tests never depend on the calendar)."""
 
     def run(
         *args: str, input: bytes | None = None, env: dict[str, str] | None = None, **kwargs
     ) -> subprocess.CompletedProcess[bytes]:
-        environment = {**os.environ, "LOGROTATE_STATE_DIR": str(tmp_path / "state"), **(env or {})}
+        environment = {
+            **os.environ,
+            "LOGROTATE_STATE_DIR": str(tmp_path / "state"),
+            "LOGROTATE_NOW": NOW.isoformat(),
+            **(env or {}),
+        }
         return subprocess.run(
             [sys.executable, "-m", "logrotate", *args],
             cwd=ROOT,

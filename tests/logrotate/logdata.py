@@ -6,6 +6,12 @@ are used.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+# The moment the log job believes it is (``LOGROTATE_NOW`` in ``run_cli``): the generated lines
+# below are from two hours before it.
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -9,9 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from logrotate.holds import HoldStore
-from tests.logrotate.logdata import combined_line
-
-NOW = datetime.now(UTC)
+from tests.logrotate.logdata import NOW, combined_line
 
 
 def log_with_newest_entry(path: Path, days_old: float, gz: bool = False) -> Path:
@@ -96,7 +94,7 @@ def test_holds_protect_until_they_expire(tmp_path: Path, run_cli) -> None:
         str(files["access.log.10"]),
         "old incident",
         f"{NOW - timedelta(days=3):%Y-%m-%d}",
-        now=datetime.now() - timedelta(days=30),
+        now=(NOW - timedelta(days=30)).astimezone().replace(tzinfo=None),
     )
     listing = run_cli("hold", "list").stdout.decode()
     assert "active\tincident 2026-17" in listing
@@ -182,3 +180,17 @@ def test_newest_entry_reads_the_common_time_stamp_formats(tmp_path: Path) -> Non
         gzip.compress(("x" * 300 + "\n").encode() * 10_000 + cases["combined.log"][0].encode())
     )
     assert newest_entry(big) == datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+
+
+def test_the_clock_is_the_one_the_operator_sets(tmp_path: Path, run_cli) -> None:
+    """``LOGROTATE_NOW`` moves the job's "today": a week later every log is past 7 days;
+    a malformed value is refused and nothing is deleted."""
+    folder = tmp_path / "logs"
+    files = make_folder(folder)
+    for bad in ("next tuesday", "2026-11-24T12:00:00"):
+        refused = run_cli("purge", str(folder), env={"LOGROTATE_NOW": bad})
+        assert refused.returncode == 1 and b"LOGROTATE_NOW" in refused.stderr
+        assert all(path.exists() for path in files.values())
+    later = (NOW + timedelta(days=7.5)).isoformat()
+    dry = run_cli("purge", str(folder), "--dry-run", env={"LOGROTATE_NOW": later})
+    assert dry.stdout.decode().count("would delete: ") == 14  # all but notes.txt

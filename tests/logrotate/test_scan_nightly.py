@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from tests.logrotate.logdata import CHROME, combined_line, many_lines
+from tests.logrotate.logdata import CHROME, NOW, combined_line, many_lines
 
 
 def test_scan_finds_unmasked_lines_until_anonymised(tmp_path: Path, run_cli) -> None:
@@ -70,7 +70,7 @@ def test_nightly_does_all_it_can_then_fails(tmp_path: Path, run_cli) -> None:
     (logs / "access.log-20261120.gz").write_bytes(gzip.compress(many_lines(50)))
     broken = logs / "access.log.3.gz"
     broken.write_bytes(gzip.compress(many_lines(500))[:200])
-    old = (datetime.now(UTC) - timedelta(days=9)).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    old = (NOW - timedelta(days=9)).strftime("%d/%b/%Y:%H:%M:%S +0000")
     (logs / "access.log.8").write_text(combined_line("192.0.2.1", when=old))
     (logs / "access.log.9").write_text(combined_line("192.0.2.2", when=old))
     assert (
