@@ -15,9 +15,11 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import consent, errors, pages, security, settings
-from .consent.texts import TEXTS
-from .i18n import select_language, translate
+__version__ = "0.2.0"
+
+from . import consent, errors, pages, security, settings  # noqa: E402
+from .consent.texts import TEXTS  # noqa: E402
+from .i18n import select_language, translate  # noqa: E402
 
 csrf = CSRFProtect()
 

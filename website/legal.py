@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,8 @@ class LegalText:
     title: str
     as_of: date | None
     html: Markup
+    #: sha256 of the file as the operator wrote it: which version of the text was in force.
+    content_hash: str = ""
 
     def as_of_text(self, lang: str) -> str:
         if self.as_of is None:
@@ -46,7 +49,8 @@ def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
     if cached and cached[0] == mtime:
         return cached[1]
     converter = markdown.Markdown(extensions=["meta", "tables", "sane_lists"])
-    html = converter.convert(path.read_text(encoding="utf-8"))
+    source = path.read_bytes()
+    html = converter.convert(source.decode("utf-8"))
     meta = converter.Meta  # type: ignore[attr-defined]
     title = " ".join(meta.get("title", [name.capitalize()]))
     raw_date = " ".join(meta.get("stand", [])).strip()
@@ -54,6 +58,6 @@ def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
         as_of = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
         raise ValueError(f"{path}: 'Stand: {raw_date}' is not a date like 2026-11-25") from None
-    text = LegalText(title, as_of, Markup(html))
+    text = LegalText(title, as_of, Markup(html), hashlib.sha256(source).hexdigest())
     _cache[path] = (mtime, text)
     return text

@@ -29,7 +29,7 @@ def test_state_before_any_decision(client):
 def test_accept_all_records_receipt_and_sets_cookie(client, store):
     response = post_choice(
         client,
-        {"categories": {"statistics": True, "marketing": True, "media": True}, "source": "banner"},
+        {"categories": {"statistics": True, "marketing": True, "media": True}, "method": "banner"},
     )
     assert response.status_code == 200
     body = response.get_json()
@@ -131,7 +131,7 @@ def test_ipv6_visitor_is_stored_as_48_bit_prefix(client, store):
         (b'{"categories": [], "services": {}}', '"categories"'),
         (b'{"categories": {}, "services": []}', '"services"'),
         (b'{"categories": {}, "extra": 1}', "Unknown field(s): extra"),
-        (b'{"categories": {}, "source": "email"}', '"source"'),
+        (b'{"categories": {}, "method": "email"}', '"method"'),
         (b"\xff\xfe\x00", "not valid JSON"),
     ],
 )
@@ -167,7 +167,7 @@ def test_body_over_16_kib_is_413(client, store):
     padding = "x" * (16 * 1024)
     response = client.post(
         "/consent",
-        data=json.dumps({"categories": {}, "source": padding}),
+        data=json.dumps({"categories": {}, "method": padding}),
         content_type="application/json",
         headers={"X-CSRFToken": token},
     )
@@ -240,7 +240,7 @@ def test_my_receipts_without_a_decision_is_empty(client):
 
 def test_retried_decision_is_stored_once(app, client, store):
     """A retry whose first answer was lost (no cookie arrived) must not add a second receipt."""
-    choice = {"categories": {"statistics": True}, "source": "banner",
+    choice = {"categories": {"statistics": True}, "method": "banner",
               "decision_id": "0b7c9e1e-5a43-4d3f-9a57-2f6c1f0a9d11"}
     first = post_choice(client, choice).get_json()
     lost_answer = app.test_client()  # same browser, but the Set-Cookie never arrived
@@ -261,7 +261,7 @@ def test_retried_decision_is_stored_once(app, client, store):
 
 def test_retried_withdrawal_is_stored_once(client, store):
     post_choice(client, {"categories": {"marketing": True}})
-    body = {"source": "banner", "decision_id": "withdrawal-attempt-0001"}
+    body = {"method": "banner", "decision_id": "withdrawal-attempt-0001"}
     token = csrf_token(client)
     for _ in range(3):
         response = client.post("/consent/withdraw", json=body, headers={"X-CSRFToken": token})

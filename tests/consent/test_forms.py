@@ -57,8 +57,10 @@ def test_banner_form_accept_all_makes_tags_live(client, store):
     [
         ({"category-statistics": "on"}, {"matomo", "ga4"}),
         ({"category-statistics": "on", "service-ga4": "on"}, {"ga4"}),
-        ({"service-ga4": "on"}, set()),  # a service needs its category switched on
-        ({"category-media": "on", "category-marketing": "on"}, {"youtube", "meta_pixel"}),
+        ({"service-ga4": "on"}, {"ga4"}),  # a ticked service counts without its category
+        ({"service-ga4": "on", "service-youtube": "on"}, {"ga4", "youtube"}),
+        ({"category-media": "on", "category-marketing": "on"},
+         {"youtube", "meta_pixel", "google_ads"}),
         ({}, set()),
     ],
 )
@@ -66,7 +68,7 @@ def test_settings_form_save_semantics(client, store, fields, granted):
     token = csrf_token(client, "/cookie-einstellungen")
     response = client.post(
         "/consent",
-        data={"csrf_token": token, "action": "save", "source": "settings",
+        data={"csrf_token": token, "action": "save", "method": "settings",
               "next": "/cookie-einstellungen", **fields},
     )
     assert response.status_code == 303
@@ -74,13 +76,14 @@ def test_settings_form_save_semantics(client, store, fields, granted):
     (receipt,) = list(store.export())
     assert receipt.method == "settings"
     assert {k for k, v in receipt.services.items() if v and k != "site"} == granted
+    assert receipt.action == ("custom" if granted else "reject_all")
 
 
 def test_settings_page_shows_state_and_history(client):
     token = csrf_token(client, "/cookie-einstellungen")
     client.post("/consent", data={"csrf_token": token, "action": "save",
                                   "category-statistics": "on", "service-matomo": "on"})
-    client.post("/consent/withdraw", data={"csrf_token": token, "source": "settings"})
+    client.post("/consent/withdraw", data={"csrf_token": token, "method": "settings"})
     html = client.get("/cookie-einstellungen").get_data(as_text=True)
     assert "Ihre aktuelle Auswahl" in html
     assert html.count("<tr><td><time") == 2
@@ -91,11 +94,14 @@ def test_settings_page_shows_state_and_history(client):
 def test_settings_page_never_pre_ticks(client):
     html = client.get("/cookie-einstellungen").get_data(as_text=True)
     optional = re.findall(r'<input type="checkbox" name="(?:category|service)-[^>]*>', html)
-    assert len(optional) == 3 + 4  # three optional categories, four optional services
+    assert len(optional) == 3 + 5  # three optional categories, five optional services
     assert not any("checked" in box for box in optional)
     assert 'id="category-essential" checked disabled' in html
     for text in ("Google Ireland Limited", "_ga_*", "2 Jahre", "Data Privacy Framework",
-                 "https://policies.google.com/privacy", "Art. 6 Abs. 1 lit. a DSGVO"):
+                 "https://policies.google.com/privacy", "Art. 6 Abs. 1 lit. a DSGVO",
+                 "Verantwortlich: Beispiel Digitalagentur GmbH", "Verarbeitete Daten",
+                 "<code>yt-player-*</code> (Local Storage)",
+                 "Warum notwendig: Nur so kann die Website erkennen"):
         assert text in html
     for label in ("Alle akzeptieren", "Nur notwendige", "Auswahl speichern",
                   "Alle Einwilligungen widerrufen"):

@@ -27,24 +27,48 @@ def test_gpc_header_values(values, expected):
     assert gpc_enabled(headers) is expected
 
 
-def test_gpc_is_recorded_once_as_refusal(client, store):
-    page = client.get("/", headers={"Sec-GPC": "1"})
-    assert page.status_code == 200
-    assert any(h.startswith("consent=") for h in page.headers.getlist("Set-Cookie"))
-    html = page.get_data(as_text=True)
-    assert 'id="consent-banner"' not in html  # the signal is a decision; no nagging
-    assert 'data-service="ga4"' in html and 'type="text/plain"' in html
-
+def test_gpc_is_honoured_without_writing_anything(client, store, app):
+    """A GPC page view: no first layer, nothing optional live, Consent Mode denied, no cookie,
+    no receipt; only an aggregate daily count, in memory until flushed."""
+    counter = app.extensions["consent"].gpc_views
+    for path in ("/", "/impressum", "/cookie-einstellungen"):
+        page = client.get(path, headers={"Sec-GPC": "1"})
+        assert page.status_code == 200
+        assert not any(h.startswith("consent=") for h in page.headers.getlist("Set-Cookie"))
+        assert "Sec-GPC" in page.headers["Vary"]
+        html = page.get_data(as_text=True)
+        assert 'id="consent-banner"' not in html  # the signal is the answer; no nagging
+    assert 'data-service="ga4"' in client.get("/", headers={"Sec-GPC": "1"}).get_data(True)
+    assert 'gtag("consent", "update"' not in client.get("/", headers={"Sec-GPC": "1"}).get_data(
+        True
+    )
     state = client.get("/consent", headers={"Sec-GPC": "1"}).get_json()
-    assert state["decided"] is True and state["method"] == "gpc" and state["gpc"] is True
-    assert not state["services"]["ga4"]
-    client.get("/cookie-einstellungen", headers={"Sec-GPC": "1"})
+    assert state["decided"] is False and state["gpc"] is True and not state["services"]["ga4"]
+    assert client.get("/nope", headers={"Sec-GPC": "1"}).status_code == 404
+    assert list(store.export()) == []
+    assert sum(counter.pending().values()) == 5  # five page views; not the JSON state, not the 404
 
-    (receipt,) = list(store.export())
-    assert receipt.method == "gpc"
-    assert receipt.action == "reject_all"
-    assert receipt.page_path == "/"
-    assert not any(v for k, v in receipt.services.items() if k != "site")
+
+def test_gpc_view_counts_reach_the_store_as_one_number_per_day(app, store):
+    from datetime import date
+
+    counter = app.extensions["consent"].gpc_views
+    day = date(2026, 11, 24)
+    for _ in range(3):
+        counter.count(day)
+    counter.flush()
+    counter.count(day)
+    counter.flush()
+    assert store.gpc_views(day, day) == {day: 4}
+    assert counter.pending() == {}
+
+
+def test_many_gpc_gets_write_no_receipt(client, store):
+    """The old flaw: every cookieless GET with Sec-GPC wrote a receipt, path chosen by anyone."""
+    for number in range(200):
+        client.get(f"/?attack={number}", headers={"Sec-GPC": "1"})
+        client.get(f"/x/{number}", headers={"Sec-GPC": "1"})
+    assert list(store.export()) == []
 
 
 def test_explicit_choice_wins_over_gpc(client, store):
@@ -58,7 +82,8 @@ def test_explicit_choice_wins_over_gpc(client, store):
     assert body["services"]["matomo"] is True
     page = client.get("/", headers={"Sec-GPC": "1"}).get_data(as_text=True)
     assert '<script nonce="' in page and 'src="https://statistik.example.de/matomo.js"' in page
-    assert [r.method for r in store.export()] == ["gpc", "api"]
+    (receipt,) = list(store.export())
+    assert receipt.method == "api" and receipt.gpc is True
 
 
 def test_gpc_without_header_is_not_applied(client, store):
@@ -94,7 +119,7 @@ def test_withdrawal_records_receipt_and_expires_cookies(client, store):
         client.set_cookie(name, "1")
     token = csrf_token(client)
     response = client.post(
-        "/consent/withdraw", json={"source": "settings"}, headers={"X-CSRFToken": token}
+        "/consent/withdraw", json={"method": "settings"}, headers={"X-CSRFToken": token}
     )
     assert response.status_code == 200
     body = response.get_json()

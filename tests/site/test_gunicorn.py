@@ -74,7 +74,7 @@ def visitor(base: str, number: int) -> list[str]:
     receipt_ids = []
     for decision in range(DECISIONS_EACH):
         body = json.dumps({"categories": {"statistics": bool((number + decision) % 2)},
-                           "source": "banner"}).encode()
+                           "method": "banner"}).encode()
         request = urllib.request.Request(
             f"{base}/consent", data=body, method="POST",
             headers={"Content-Type": "application/json", "X-CSRFToken": token},

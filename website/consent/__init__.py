@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Flask, request, url_for
 
 from . import storage
-from .catalog import Catalog
+from .catalog import STORAGE_KINDS, Catalog
 from .cli import receipts_cli
 from .decision import Decision, state
 from .gpc import gpc_enabled
-from .manager import ConsentManager, current_decision, decision_honouring_gpc, update_response
+from .manager import ConsentManager, current_decision, gpc_honoured, mark_response
 from .views import bp
 
 
@@ -23,6 +24,7 @@ class ConsentView:
     manager: ConsentManager
     decision: Decision | None
     lang: str
+    gpc: bool = False
 
     @property
     def catalog(self) -> Catalog:
@@ -31,6 +33,11 @@ class ConsentView:
     @property
     def decided(self) -> bool:
         return self.decision is not None
+
+    @property
+    def show_banner(self) -> bool:
+        """The first layer asks only visitors who have neither decided nor sent GPC."""
+        return self.decision is None and not self.gpc
 
     def allows(self, service: str) -> bool:
         if self.decision is None:
@@ -43,14 +50,25 @@ class ConsentView:
     def purposes(self) -> list[str]:
         return self.manager.banner_static[self.lang]["texts"]["purposes"]
 
+    def storage_kind(self, kind: str) -> str:
+        """'Cookie', 'Local Storage', ... in the page's language."""
+        names = self.manager.banner_static[self.lang]["texts"]["storage_kinds"].split("|")
+        return dict(zip(STORAGE_KINDS, names, strict=True))[kind]
+
+    def first_layer(self) -> dict[str, Any]:
+        return self.manager.banner_static[self.lang]["texts"]
+
     def google_consent(self) -> dict[str, str]:
-        """Consent Mode v2 state for this decision; every type denied without one."""
-        state = {}
-        for category in self.catalog.categories:
-            granted = self.decision is not None and self.decision.granted(category.name)
-            for consent_type in category.google_consent:
-                state[consent_type] = "granted" if granted else "denied"
-        return state
+        """Consent Mode v2 state: a type is granted only by a granted service that declares it
+        (GA4 grants ``analytics_storage``, not the advertising types); all denied without a
+        decision, and so under GPC."""
+        consent_state = {}
+        for service in self.catalog.services:
+            granted = self.decision is not None and self.decision.allows(service.name)
+            for consent_type in service.google_consent:
+                if granted or consent_type not in consent_state:
+                    consent_state[consent_type] = "granted" if granted else "denied"
+        return consent_state
 
     def banner_config(self) -> dict[str, Any]:
         """The JSON block the banner reads (texts, catalog, state, endpoints)."""
@@ -75,15 +93,25 @@ def init_app(app: Flask) -> ConsentManager:
     app.extensions["consent"] = consent
     storage.init_app(app)
     app.register_blueprint(bp)
-    app.after_request(update_response)
+    app.after_request(mark_response)
     app.cli.add_command(receipts_cli)
+
+    def flush_gpc_views(counts: dict[date, int]) -> None:
+        with app.app_context():
+            store = storage.get_store()
+            for day, views in sorted(counts.items()):
+                store.add_gpc_views(day, views)
+
+    consent.gpc_views.flush_to = flush_gpc_views
 
     @app.context_processor
     def consent_context() -> dict[str, Any]:
+        """What templates need to gate scripts and show the banner; reads only the cookie."""
         from ..i18n import select_language
 
-        lang = select_language()
-        decision = decision_honouring_gpc(lang) if request.method == "GET" else current_decision()
-        return {"consent": ConsentView(consent, decision, lang)}
+        decision = current_decision()
+        return {
+            "consent": ConsentView(consent, decision, select_language(), gpc_honoured(decision))
+        }
 
     return consent

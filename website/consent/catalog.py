@@ -30,11 +30,15 @@ GOOGLE_CONSENT_TYPES = (
 TAG_OPTIONS = {
     "matomo": ("url", "site_id"),
     "ga4": ("measurement_id",),
+    "google_ads": ("conversion_id",),
     "meta_pixel": ("pixel_id",),
     "embed": (),
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _HOST = re.compile(r"^https://(\*\.)?[a-z0-9.-]+(:\d+)?$")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+#: Where a service keeps something on the visitor's device (TDDDG § 25 covers all of them).
+STORAGE_KINDS = ("cookie", "local_storage", "session_storage", "indexeddb")
 
 
 class CatalogError(ValueError):
@@ -50,9 +54,14 @@ class Localized(dict):
 
 @dataclass(frozen=True)
 class CookieInfo:
+    """One item a service stores on the device: a cookie, or a local/session storage or
+    IndexedDB key. A required item states why it is strictly necessary (``justification``)."""
+
     name: str
     lifetime: Localized
     purpose: Localized
+    kind: str = "cookie"
+    justification: Localized | None = None
 
     @property
     def is_pattern(self) -> bool:
@@ -76,6 +85,9 @@ class Service:
     cookies: tuple[CookieInfo, ...]
     hosts: tuple[str, ...]
     tag: dict[str, str]
+    data: Localized
+    third_countries: tuple[str, ...] = ()
+    google_consent: tuple[str, ...] = ()
 
     @property
     def tag_kind(self) -> str | None:
@@ -88,8 +100,15 @@ class Category:
     title: Localized
     description: Localized
     required: bool
-    google_consent: tuple[str, ...]
     services: tuple[Service, ...]
+
+
+@dataclass(frozen=True)
+class Controller:
+    """Who is responsible for the processing (GDPR Art. 4(7)): named on the first layer."""
+
+    name: str
+    contact: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,7 @@ class Catalog:
     path: str
     categories: tuple[Category, ...]
     revision: str
+    controller: Controller
 
     @property
     def services(self) -> tuple[Service, ...]:
@@ -114,6 +134,11 @@ class Catalog:
 
     def services_with_tag(self, kind: str) -> tuple[Service, ...]:
         return tuple(s for s in self.services if s.tag_kind == kind)
+
+    @property
+    def google_tags(self) -> tuple[Service, ...]:
+        """Services loaded through Google's gtag.js (they need the Consent Mode defaults)."""
+        return tuple(s for s in self.services if s.tag_kind in ("ga4", "google_ads"))
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -135,13 +160,22 @@ class Catalog:
                         "purpose": s.purpose.text(lang),
                         "legal_basis": s.legal_basis.text(lang),
                         "third_country": s.third_country,
+                        "third_countries": list(s.third_countries),
                         "transfer": s.transfer.text(lang),
+                        "data": s.data.text(lang),
                         "privacy_policy": s.privacy_policy,
+                        "google_consent": list(s.google_consent),
                         "cookies": [
                             {
                                 "name": k.name,
+                                "kind": k.kind,
                                 "lifetime": k.lifetime.text(lang),
                                 "purpose": k.purpose.text(lang),
+                                **(
+                                    {"justification": k.justification.text(lang)}
+                                    if k.justification
+                                    else {}
+                                ),
                             }
                             for k in s.cookies
                         ],
@@ -219,7 +253,7 @@ class _Parser:
         return Localized(value)
 
     def parse(self, data: dict[str, Any]) -> Catalog:
-        unknown = set(data) - {"categories", "services"}
+        unknown = set(data) - {"controller", "categories", "services"}
         if unknown:
             raise CatalogError(f"{self.path}, line 1: unknown top-level table(s) {sorted(unknown)}")
         raw_categories = data.get("categories")
@@ -236,7 +270,18 @@ class _Parser:
         )
         if not any(c.required for c in categories):
             raise CatalogError(f"{self.path}, line 1: one category must be required = true")
-        return Catalog(str(self.path), categories, _revision(categories))
+        controller = self.controller(data.get("controller"))
+        return Catalog(str(self.path), categories, _revision(categories, controller), controller)
+
+    def controller(self, raw: Any) -> Controller:
+        if not isinstance(raw, dict):
+            raise CatalogError(
+                f"{self.path}, line 1: the catalog needs a [controller] table with the site "
+                "operator's name and contact (it is named on the first layer)"
+            )
+        return Controller(
+            self.text("controller", raw, "name"), self.text("controller", raw, "contact")
+        )
 
     def category(self, name: str, entry: Any, services: tuple[Service, ...]) -> Category:
         table = f"categories.{name}"
@@ -247,19 +292,47 @@ class _Parser:
         required = entry.get("required", False)
         if not isinstance(required, bool):
             raise self.fail(table, "required", "'required' must be true or false")
-        google = entry.get("google_consent", [])
-        if not isinstance(google, list) or any(g not in GOOGLE_CONSENT_TYPES for g in google):
+        if "google_consent" in entry:
             raise self.fail(
-                table, "google_consent", f"'google_consent' takes {list(GOOGLE_CONSENT_TYPES)}"
+                table,
+                "google_consent",
+                "Consent Mode types belong to the services that use them: move "
+                "'google_consent' to each [services.NAME] (a category grants no Google type)",
             )
+        if required:
+            for service in services:
+                self.check_essential(service)
         return Category(
             name=name,
             title=self.localized(table, entry, "title"),
             description=self.localized(table, entry, "description"),
             required=required,
-            google_consent=tuple(google),
             services=services,
         )
+
+    def check_essential(self, service: Service) -> None:
+        """A required category cannot be refused, so it may hold only first-party, strictly
+        necessary services: no third-party host, script, iframe or transfer, and a stated
+        justification for every item stored on the device (EDPB cookie banner taskforce,
+        para. 28)."""
+        table = f"services.{service.name}"
+        if service.hosts or service.tag or service.third_country:
+            key = "hosts" if service.hosts else "tag" if service.tag else "third_country"
+            raise self.fail(
+                table,
+                key,
+                f"service '{service.name}' is in a required category but loads a third party "
+                f"({key}); essential services must be first-party and strictly necessary: "
+                "move it to an optional category",
+            )
+        for item in service.cookies:
+            if item.justification is None:
+                raise self.fail(
+                    table,
+                    "cookies",
+                    f"required item '{item.name}' of service '{service.name}' needs a "
+                    "'justification': why it is strictly necessary",
+                )
 
     def service(self, name: str, entry: Any, categories: dict[str, Any]) -> Service:
         table = f"services.{name}"
@@ -285,6 +358,25 @@ class _Parser:
             not isinstance(h, str) or not _HOST.match(h) for h in hosts
         ):
             raise self.fail(table, "hosts", "'hosts' must list origins like https://example.com")
+        countries = entry.get("third_countries", [])
+        if not isinstance(countries, list) or any(
+            not isinstance(c, str) or not _COUNTRY.fullmatch(c) for c in countries
+        ):
+            raise self.fail(
+                table, "third_countries", "'third_countries' lists ISO codes like [\"US\"]"
+            )
+        if third_country != bool(countries):
+            raise self.fail(
+                table,
+                "third_countries",
+                "a service with third_country = true names its countries in "
+                "'third_countries' (e.g. [\"US\"]); one without lists none",
+            )
+        google = entry.get("google_consent", [])
+        if not isinstance(google, list) or any(g not in GOOGLE_CONSENT_TYPES for g in google):
+            raise self.fail(
+                table, "google_consent", f"'google_consent' takes {list(GOOGLE_CONSENT_TYPES)}"
+            )
         return Service(
             name=name,
             title=self.localized(table, entry, "name"),
@@ -298,6 +390,9 @@ class _Parser:
             cookies=self.cookies(table, entry.get("cookies", [])),
             hosts=tuple(hosts),
             tag=self.tag(table, entry.get("tag")),
+            data=self.localized(table, entry, "data"),
+            third_countries=tuple(countries),
+            google_consent=tuple(google),
         )
 
     def cookies(self, table: str, raw: Any) -> tuple[CookieInfo, ...]:
@@ -307,11 +402,20 @@ class _Parser:
         for item in raw:
             if not isinstance(item, dict):
                 raise self.fail(table, "cookies", "every cookie must be { name = ..., ... }")
+            kind = item.get("type", "cookie")
+            if kind not in STORAGE_KINDS:
+                raise self.fail(table, "cookies", f"an item's 'type' is one of {STORAGE_KINDS}")
             cookies.append(
                 CookieInfo(
                     name=self.text(table, item, "name", at="cookies"),
                     lifetime=self.localized(table, item, "lifetime", at="cookies"),
                     purpose=self.localized(table, item, "purpose", at="cookies"),
+                    kind=kind,
+                    justification=(
+                        self.localized(table, item, "justification", at="cookies")
+                        if "justification" in item
+                        else None
+                    ),
                 )
             )
         return tuple(cookies)
@@ -331,8 +435,8 @@ class _Parser:
         return {k: str(v) for k, v in raw.items()}
 
 
-def _revision(categories: tuple[Category, ...]) -> str:
-    material = [
+def _revision(categories: tuple[Category, ...], controller: Controller) -> str:
+    material: list[Any] = [{"controller": [controller.name, controller.contact]}] + [
         {
             "category": c.name,
             "required": c.required,
@@ -344,9 +448,12 @@ def _revision(categories: tuple[Category, ...]) -> str:
                     "purpose": s.purpose,
                     "legal_basis": s.legal_basis,
                     "third_country": s.third_country,
+                    "third_countries": list(s.third_countries),
                     "transfer": s.transfer,
+                    "data": s.data,
+                    "google_consent": sorted(s.google_consent),
                     "hosts": sorted(s.hosts),
-                    "cookies": [[k.name, k.lifetime, k.purpose] for k in s.cookies],
+                    "cookies": [[k.name, k.kind, k.lifetime, k.purpose] for k in s.cookies],
                 }
                 for s in c.services
             ],

@@ -1,27 +1,35 @@
 """The consent manager for one app: the catalog, the decision cookie, recording and GPC.
 
-Views call :func:`current_decision` to learn what the visitor decided and :func:`record` to store
-a new decision; both keep their result on ``flask.g`` so that the response hook can set the cookie
-and expire the cookies of refused services.
+A decision flows one way: the view parses a :class:`~.choice.Choice`, :func:`resolve_choice`
+decides what it means, :func:`record` stores its receipt and returns a :class:`Recorded`, and
+the view answers and writes the cookies with :func:`write_cookies`. Nothing is handed back
+through ``flask.g``, and nothing but an explicit POST writes a receipt.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request, session
 from itsdangerous import BadData
 
+from .. import __version__
+from ..i18n import select_language
+from ..legal import load_legal_text
 from . import storage
 from .catalog import Catalog, load_catalog
-from .decision import COOKIE_NAME, Decision, DecisionCookie, new_consent_id, no_choice, resolve
-from .gpc import gpc_enabled
+from .choice import Resolved
+from .decision import COOKIE_NAME, Decision, DecisionCookie, new_consent_id, no_choice
+from .gpc import GpcViewCounter, gpc_enabled
 from .receipts import Notice, Receipt, build_receipt
-from .texts import TEXTS, notice_content, purposes
+from .texts import TEXTS, first_layer, notice_content
 
 
 @dataclass
@@ -29,9 +37,11 @@ class ConsentManager:
     catalog: Catalog
     cookie: DecisionCookie
     max_age: int
+    secret_key: str
     notices: dict[str, Notice] = field(default_factory=dict)
     #: Per language, the parts of the banner's config that never change while the app runs.
     banner_static: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gpc_views: GpcViewCounter = field(default_factory=GpcViewCounter)
 
     @classmethod
     def for_app(cls, app: Flask) -> ConsentManager:
@@ -42,7 +52,7 @@ class ConsentManager:
         }
         banner_static = {lang: _banner_static(catalog, lang) for lang in TEXTS}
         cookie = DecisionCookie(app.config["SECRET_KEY"], max_age)
-        return cls(catalog, cookie, max_age, notices, banner_static)
+        return cls(catalog, cookie, max_age, app.config["SECRET_KEY"], notices, banner_static)
 
     @cached_property
     def undecided_services(self) -> dict[str, bool]:
@@ -51,13 +61,20 @@ class ConsentManager:
 
 
 def _banner_static(catalog: Catalog, lang: str) -> dict[str, Any]:
-    categories = catalog.localized(lang)
-    for entry, category in zip(categories, catalog.categories, strict=True):
-        entry["google_consent"] = list(category.google_consent)
     return {
-        "texts": {**TEXTS[lang], "purposes": purposes(catalog, lang)},
-        "categories": categories,
+        "texts": {**TEXTS[lang], **first_layer(catalog, lang)},
+        "categories": catalog.localized(lang),
     }
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`record` stored: the receipt, the decision it makes, the cookies to expire."""
+
+    receipt: Receipt
+    decision: Decision
+    expire: tuple[str, ...]
+    new: bool
 
 
 def manager() -> ConsentManager:
@@ -65,23 +82,21 @@ def manager() -> ConsentManager:
 
 
 def current_decision() -> Decision | None:
-    """The visitor's valid decision for the current catalog revision, if any."""
-    if "consent_decision" not in g:
-        g.consent_decision = manager().cookie.loads(
-            request.cookies.get(COOKIE_NAME), manager().catalog
-        )
-    return g.consent_decision
+    """The visitor's valid decision for the current catalog revision, if any (from the cookie).
+
+    A ``Sec-GPC: 1`` visitor without one is *not* given a decision: GPC is honoured statelessly
+    (see :func:`gpc_honoured`), so that no GET request ever writes a receipt.
+    """
+    return manager().cookie.loads(request.cookies.get(COOKIE_NAME), manager().catalog)
 
 
-def decision_honouring_gpc(lang: str) -> Decision | None:
-    """The current decision; with ``Sec-GPC: 1`` and none yet, a refusal recorded once."""
-    decision = current_decision()
-    if decision is None and gpc_enabled(request.headers):
-        categories, services = no_choice(manager().catalog)
-        record(categories, services, method="gpc", action="reject_all", lang=lang,
-               page_path=request.path)
-        decision = current_decision()
-    return decision
+def gpc_honoured(decision: Decision | None) -> bool:
+    """GPC decides this request: the signal is sent and the visitor made no choice of their own.
+
+    Everything optional stays off and the first layer is not shown; the refusal needs no proof,
+    so nothing is stored but an aggregate count of such page views.
+    """
+    return decision is None and gpc_enabled(request.headers)
 
 
 def _known_consent_id() -> str | None:
@@ -98,52 +113,77 @@ def _known_consent_id() -> str | None:
     return consent_id if isinstance(consent_id, str) and len(consent_id) <= 64 else None
 
 
-def record(
-    categories: dict[str, bool],
-    services: dict[str, bool] | None,
-    *,
-    method: str,
-    action: str,
-    lang: str,
-    page_path: str,
-    decision_id: str | None = None,
-) -> Receipt:
-    """Store a receipt for this choice, then make it the visitor's decision (cookie on reply).
+def _session_consent_id() -> str | None:
+    """The consent id a first decision gets in this browser session.
 
-    With a ``decision_id`` already stored (a retry whose first answer was lost), the stored
-    receipt and its decision stand and nothing new is recorded.
+    It is derived from the session's CSRF secret (which the page that showed the banner set),
+    so a retry whose first answer was lost lands on the same id and stores nothing twice, while
+    another browser that replays the same ``decision_id`` gets an id of its own.
+    """
+    secret = session.get("csrf_token")
+    if not isinstance(secret, str) or not secret:
+        return None
+    digest = hmac.new(
+        manager().secret_key.encode(), b"first-consent-id:" + secret.encode(), hashlib.sha256
+    ).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def record(resolved: Resolved) -> Recorded:
+    """Store a receipt for this resolved choice and return what it decided.
+
+    A retry of a decision this visitor already stored (same consent id and ``decision_id``)
+    stores nothing new: the stored receipt and its decision stand.
     """
     consent = manager()
-    categories, services = resolve(consent.catalog, categories, services)
-    consent_id = _known_consent_id() or new_consent_id()
-    decision = Decision(consent_id, consent.catalog.revision, categories, services, method)
+    lang = resolved.lang or select_language()
+    consent_id = _known_consent_id() or _session_consent_id() or new_consent_id()
+    decision = Decision(
+        consent_id, consent.catalog.revision, resolved.categories, resolved.services,
+        resolved.method,
+    )
+    policy = load_legal_text(current_app.config["LEGAL_TEXTS_DIR"], "datenschutz", lang)
     receipt = build_receipt(
         decision,
         notice=consent.notices[lang],
-        action=action,
-        page_path=page_path,
+        action=resolved.action,
+        page_path=_page_path(),
         remote_addr=request.remote_addr,
         user_agent=request.user_agent.string,
-        decision_id=decision_id,
+        decision_id=resolved.decision_id,
+        policy_version=policy.as_of.isoformat() if policy.as_of else "",
+        policy_hash=policy.content_hash,
+        app_version=__version__,
+        expires_at=decision.decided_at + timedelta(seconds=consent.max_age),
+        gpc=gpc_enabled(request.headers),
     )
     stored = storage.get_store().add(receipt, consent.notices[lang])
-    if stored is not receipt:
+    new = stored.receipt_id == receipt.receipt_id
+    if not new:
         decision = Decision(
-            stored.consent_id,
-            stored.revision,
-            stored.categories,
-            stored.services,
-            stored.method,
-            datetime.strptime(stored.created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            stored.consent_id, stored.revision, stored.categories, stored.services,
+            stored.method, _as_datetime(stored.created_at),
         )
-        receipt = stored
-    g.consent_decision = decision
-    g.consent_cookie_update = decision
-    g.consent_expire = _cookies_to_expire(decision, withdrawal=action == "withdraw")
-    return receipt
+    expire = _cookies_to_expire(decision, withdrawal=stored.action == "withdraw")
+    return Recorded(stored, decision, expire, new)
 
 
-def _cookies_to_expire(decision: Decision, *, withdrawal: bool) -> list[str]:
+def _as_datetime(value: object) -> datetime:  # TEMP until the SQLAlchemy store lands
+    if isinstance(value, datetime):
+        return value
+    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _page_path() -> str:
+    """Where the visitor decided: the form's ``next`` or the referring page, without query."""
+    for candidate in (request.form.get("next"), request.referrer):
+        path = same_origin_path(candidate)
+        if path:
+            return path.split("?", 1)[0]
+    return request.path
+
+
+def _cookies_to_expire(decision: Decision, *, withdrawal: bool) -> tuple[str, ...]:
     """First-party cookies of refused services: those the browser sent, and on withdrawal every
     exact name the catalog lists whether sent or not."""
     names: set[str] = set()
@@ -151,11 +191,13 @@ def _cookies_to_expire(decision: Decision, *, withdrawal: bool) -> list[str]:
         if decision.allows(service.name):
             continue
         for cookie in service.cookies:
+            if cookie.kind != "cookie":
+                continue
             if withdrawal and not cookie.is_pattern:
                 names.add(cookie.name)
             names.update(sent for sent in request.cookies if cookie.matches(sent))
     names.discard(COOKIE_NAME)
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def _cookie_domains(host: str) -> list[str | None]:
@@ -184,22 +226,32 @@ def same_origin_path(url: str | None) -> str | None:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
-def update_response(response: Response) -> Response:
-    """Set the decision cookie and expire refused cookies; mark cookie-dependent pages."""
-    decision: Decision | None = g.pop("consent_cookie_update", None)
-    if decision is not None:
-        response.set_cookie(
-            COOKIE_NAME,
-            manager().cookie.dumps(decision),
-            max_age=manager().max_age,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Lax",
-        )
-        host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
-        for name in g.pop("consent_expire", []):
-            for domain in _cookie_domains(host):
-                response.delete_cookie(name, path="/", domain=domain)
+def write_cookies(response: Response, recorded: Recorded) -> Response:
+    """Set the decision cookie and expire the cookies of refused services."""
+    response.set_cookie(
+        COOKIE_NAME,
+        manager().cookie.dumps(recorded.decision),
+        max_age=manager().max_age,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
+    for name in recorded.expire:
+        for domain in _cookie_domains(host):
+            response.delete_cookie(name, path="/", domain=domain)
+    return response
+
+
+def mark_response(response: Response) -> Response:
+    """After every request: pages depend on the cookie, the language and GPC; count the page
+    views on which GPC decided (in memory, flushed to an aggregate daily count)."""
     if response.mimetype == "text/html":
         response.vary.update(("Cookie", "Accept-Language", "Sec-GPC"))
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and gpc_honoured(current_decision())
+        ):
+            manager().gpc_views.count()
     return response

@@ -81,6 +81,7 @@ def build_receipt(
     remote_addr: str | None,
     user_agent: str | None,
     decision_id: str | None = None,
+    **_until_the_store_lands: object,
 ) -> Receipt:
     """Build the receipt for a decision; personal data is reduced here, before any storage."""
     reduced = reduce_user_agent(user_agent or "")

@@ -34,12 +34,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy": "Datenschutz",
         "imprint": "Impressum",
         "saved": "Ihre Auswahl wurde gespeichert.",
-        "save_failed": "Ihre Auswahl wird gespeichert, sobald die Verbindung wieder steht.",
+        "save_failed": "Ihre Auswahl ist noch nicht gespeichert; sie wird gespeichert, sobald "
+        "die Verbindung wieder steht.",
         "gpc": "Ihr Browser sendet das Signal „Global Privacy Control“. Wir behandeln es als "
         "Ablehnung aller optionalen Kategorien, solange Sie nichts anderes wählen.",
         "embed": "Dieser Inhalt wird von {service} ({provider}) bereitgestellt. Erst wenn Sie ihn "
         "laden, werden Daten wie Ihre IP-Adresse an den Anbieter übermittelt.",
         "embed_load": "{service} laden",
+        "controller": "Verantwortlich: {name}, {contact}.",
+        "transfers": "Übermittlung in Drittländer ({countries}) durch {services}, nur mit Ihrer "
+        "Einwilligung.",
+        "data": "Verarbeitete Daten",
+        "justification": "Warum notwendig",
+        "storage_kinds": "Cookie|Local Storage|Session Storage|IndexedDB",
+        "pending": "Ihre Auswahl ist noch nicht gespeichert. Bis dahin bleibt alles Optionale "
+        "aus; wir versuchen es weiter.",
     },
     "en": {
         "title": "Privacy settings",
@@ -66,24 +75,56 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy": "Privacy",
         "imprint": "Legal notice",
         "saved": "Your choice has been saved.",
-        "save_failed": "Your choice will be saved as soon as the connection is back.",
+        "save_failed": "Your choice is not saved yet; it will be saved as soon as the "
+        "connection is back.",
         "gpc": "Your browser sends the Global Privacy Control signal. We treat it as a refusal "
         "of all optional categories unless you choose otherwise.",
         "embed": "This content is provided by {service} ({provider}). Data such as your IP "
         "address reaches the provider only when you load it.",
         "embed_load": "Load {service}",
+        "controller": "Controller: {name}, {contact}.",
+        "transfers": "Transfer to third countries ({countries}) by {services}, only with your "
+        "consent.",
+        "data": "Data processed",
+        "justification": "Why it is necessary",
+        "storage_kinds": "Cookie|Local storage|Session storage|IndexedDB",
+        "pending": "Your choice is not saved yet. Until it is, everything optional stays off; "
+        "we keep trying.",
     },
 }
 
 
+COUNTRY_NAMES: dict[str, dict[str, str]] = {"US": {"de": "USA", "en": "USA"}}
+
+
 def purposes(catalog: Catalog, lang: str) -> list[str]:
-    """Every optional purpose with its services, for the banner's first layer."""
-    return [
-        f"{c.title.text(lang)} ({', '.join(s.title.text(lang) for s in c.services)})"
-        if c.services
-        else c.title.text(lang)
-        for c in catalog.optional_categories
-    ]
+    """Every optional purpose with its services and its one-line description."""
+    lines = []
+    for c in catalog.optional_categories:
+        services = ", ".join(s.title.text(lang) for s in c.services)
+        title = f"{c.title.text(lang)} ({services})" if services else c.title.text(lang)
+        lines.append(f"{title}: {c.description.text(lang)}")
+    return lines
+
+
+def first_layer(catalog: Catalog, lang: str) -> dict[str, object]:
+    """What the first layer says besides the fixed texts: who is responsible, every purpose,
+    and which services transfer data to which third countries."""
+    texts = TEXTS[lang]
+    transferring = [s for s in catalog.services if s.third_countries]
+    countries = sorted({c for s in transferring for c in s.third_countries})
+    return {
+        "controller": texts["controller"].format(
+            name=catalog.controller.name, contact=catalog.controller.contact
+        ),
+        "purposes": purposes(catalog, lang),
+        "transfers": texts["transfers"].format(
+            countries=", ".join(COUNTRY_NAMES.get(c, {}).get(lang, c) for c in countries),
+            services=", ".join(s.title.text(lang) for s in transferring),
+        )
+        if transferring
+        else "",
+    }
 
 
 def notice_content(catalog: Catalog, lang: str) -> dict[str, object]:
@@ -92,6 +133,6 @@ def notice_content(catalog: Catalog, lang: str) -> dict[str, object]:
         "revision": catalog.revision,
         "language": lang,
         "texts": TEXTS[lang],
-        "purposes": purposes(catalog, lang),
+        **first_layer(catalog, lang),
         "catalog": catalog.localized(lang),
     }
