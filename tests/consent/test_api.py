@@ -238,13 +238,23 @@ def test_my_receipts_without_a_decision_is_empty(client):
     assert client.get("/consent/receipts").get_json() == []
 
 
+def same_browser_without_consent_cookie(app, client):
+    """A client with the browser's session cookie but not the consent cookie: what a retry
+    looks like when the first answer (and its Set-Cookie) was lost."""
+    retry = app.test_client()
+    retry.environ_base.update(client.environ_base)
+    retry.set_cookie("session", client.get_cookie("session").value)
+    return retry
+
+
 def test_retried_decision_is_stored_once(app, client, store):
     """A retry whose first answer was lost (no cookie arrived) must not add a second receipt."""
     choice = {"categories": {"statistics": True}, "method": "banner",
               "decision_id": "0b7c9e1e-5a43-4d3f-9a57-2f6c1f0a9d11"}
     first = post_choice(client, choice).get_json()
-    lost_answer = app.test_client()  # same browser, but the Set-Cookie never arrived
-    second = post_choice(lost_answer, choice)
+    lost_answer = same_browser_without_consent_cookie(app, client)
+    token = csrf_token(client)
+    second = lost_answer.post("/consent", json=choice, headers={"X-CSRFToken": token})
     assert second.status_code == 200
     assert second.get_json()["receipt_id"] == first["receipt_id"]
     assert second.get_json()["consent_id"] == first["consent_id"]
@@ -259,6 +269,28 @@ def test_retried_decision_is_stored_once(app, client, store):
     assert len(list(store.export())) == 2
 
 
+def test_a_stolen_decision_id_takes_over_nobody(app, client, store):
+    """Visitor B sends visitor A's decision_id: B gets a consent id and receipt of B's own,
+    never A's cookie, and cannot read or extend A's history."""
+    choice = {"categories": {"marketing": True}, "method": "banner",
+              "decision_id": "visitor-a-decision-0001"}
+    a = post_choice(client, choice).get_json()
+    b_client = app.test_client()
+    b = post_choice(b_client, {**choice, "categories": {"statistics": True}})
+    assert b.status_code == 200
+    assert b.get_json()["consent_id"] != a["consent_id"]
+    assert b.get_json()["receipt_id"] != a["receipt_id"]
+    assert b_client.get("/consent").get_json()["consent_id"] == b.get_json()["consent_id"]
+    assert [r["consent_id"] for r in b_client.get("/consent/receipts").get_json()] == [
+        b.get_json()["consent_id"]
+    ]
+    assert [r.receipt_id for r in store.history(a["consent_id"])] == [a["receipt_id"]]
+    # B retrying the same id is idempotent for B alone.
+    again = post_choice(b_client, {**choice, "categories": {"statistics": True}}).get_json()
+    assert again["receipt_id"] == b.get_json()["receipt_id"]
+    assert len(list(store.export())) == 2
+
+
 def test_retried_withdrawal_is_stored_once(client, store):
     post_choice(client, {"categories": {"marketing": True}})
     body = {"method": "banner", "decision_id": "withdrawal-attempt-0001"}
@@ -270,7 +302,8 @@ def test_retried_withdrawal_is_stored_once(client, store):
 
 
 @pytest.mark.parametrize(
-    "decision_id", ["short", "x" * 65, "has space in it 123", 12345678901234567]
+    "decision_id",
+    ["short", "x" * 65, "has space in it 123", 12345678901234567, "trailing-newline-0001\n"],
 )
 def test_bad_decision_id_is_400(client, store, decision_id):
     response = post_choice(client, {"categories": {}, "decision_id": decision_id})
