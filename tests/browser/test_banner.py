@@ -124,7 +124,8 @@ def test_accept_all_loads_statistics_and_grants_consent_mode(visit, server):
     assert {"www.googletagmanager.com", "statistik.example.de", "connect.facebook.net"} <= hosts
     update = consent_updates(page)[-1]
     assert set(update) == SEVEN
-    assert set(update.values()) == {"granted"}
+    # Granted: what the granted services declare; no shipped service uses personalization.
+    assert {t for t, v in update.items() if v == "denied"} == {"personalization_storage"}
     # The inline tags ran as written, with the page's nonce (CSP would block them otherwise).
     assert page.evaluate("Array.isArray(window._paq) && typeof window.fbq") == "function"
     assert page.evaluate("dataLayer.some(a => a[0] === 'config')")
@@ -142,13 +143,14 @@ def test_custom_choice_in_second_layer(visit, server):
     modal = page.get_by_role("dialog", name="Datenschutz-Einstellungen").and_(page.locator(MODAL))
     assert modal.get_attribute("aria-modal") == "true"
     boxes = modal.locator("input[type=checkbox]:not([disabled])")
-    assert boxes.count() == 3 + 4  # three categories, four optional services
+    assert boxes.count() == 3 + 5  # three categories, five optional services
     assert all(not boxes.nth(i).is_checked() for i in range(boxes.count()))  # never pre-ticked
     modal.get_by_role("checkbox", name="Statistik").check()
     assert modal.locator("input[data-name=matomo]").is_checked()  # its services follow
     modal.get_by_text("Details: Google Analytics 4").click()
     details = modal.locator("details", has_text="Google Analytics 4")
-    for fact in ("Google Ireland Limited", "_ga_*", "2 Jahre", "Data Privacy Framework"):
+    for fact in ("Google Ireland Limited", "_ga_*", "2 Jahre", "Data Privacy Framework",
+                 "Verarbeitete Daten", "Client-ID"):
         assert fact in details.inner_text()
     modal.get_by_role("checkbox", name="Google Analytics 4").uncheck()
     assert modal.get_by_role("checkbox", name="Statistik").is_checked()
@@ -156,7 +158,8 @@ def test_custom_choice_in_second_layer(visit, server):
         state = decide(page, modal.get_by_role("button", name="Auswahl speichern").click)
     assert page.locator(MODAL).count() == 0 and page.locator(BANNER).is_hidden()
     assert state["services"] == {
-        "site": True, "matomo": True, "ga4": False, "meta_pixel": False, "youtube": False
+        "site": True, "matomo": True, "ga4": False, "meta_pixel": False, "google_ads": False,
+        "youtube": False,
     }
     receipt = last_receipt(server, state["consent_id"])
     assert (receipt.action, receipt.method) == ("custom", "banner")
@@ -270,23 +273,22 @@ GPC_SCRIPT = (
 )
 
 
-def test_gpc_preselects_refusal_and_an_explicit_choice_wins(visit, server):
+def test_gpc_is_honoured_without_a_receipt_and_an_explicit_choice_wins(visit, server):
     v = visit(extra_http_headers={"Sec-GPC": "1"})
     v.context.add_init_script(GPC_SCRIPT)
     page = v.goto("/")
     page.wait_for_load_state("networkidle")
     assert page.locator(BANNER).count() == 0
-    consent_id = v.consent_id()
-    receipt = last_receipt(server, consent_id)
-    assert (receipt.action, receipt.method) == ("reject_all", "gpc")
+    assert v.consent_id() is None  # honoured, not recorded: a refusal needs no proof
+    assert "consent" not in v.cookies() and v.third_party == [] and v.posts == []
     page.locator("footer").get_by_role("link", name="Cookie-Einstellungen").click()
     modal = page.locator(MODAL)
     assert "Global Privacy Control" in modal.inner_text()
     boxes = modal.locator("input[type=checkbox]:not([disabled])")
     assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
-    decide(page, modal.get_by_role("button", name="Alle akzeptieren").click)
-    receipt = last_receipt(server, consent_id)
-    assert (receipt.action, receipt.method) == ("accept_all", "banner")
+    state = decide(page, modal.get_by_role("button", name="Alle akzeptieren").click)
+    receipt = last_receipt(server, state["consent_id"])
+    assert (receipt.action, receipt.method, receipt.gpc) == ("accept_all", "banner", True)
     page.reload()
     page.wait_for_function("() => (window.__stubLoaded || []).length >= 3")
     assert page.locator(".consent-embed iframe").count() == 1
@@ -331,7 +333,7 @@ def test_failed_request_is_retried_and_never_lost(visit, server):
     assert page.locator(BANNER).is_hidden()
     pending = json.loads(page.evaluate("localStorage.getItem('consent-pending')"))
     assert pending["b"]["categories"] == {"statistics": False, "marketing": False, "media": False}
-    page.get_by_role("status").filter(has_text="sobald die Verbindung").wait_for(state="attached")
+    page.get_by_role("status").filter(has_text="noch nicht gespeichert").wait_for(state="attached")
     # Leaving the page before the server has it: the next page sends it again.
     page.reload()
     assert page.locator(BANNER).is_hidden()
@@ -341,6 +343,47 @@ def test_failed_request_is_retried_and_never_lost(visit, server):
     assert len(failures) == 2
     receipt = last_receipt(server, v.consent_id())
     assert (receipt.action, receipt.method) == ("reject_all", "banner")
+
+
+def test_nothing_optional_runs_while_the_server_cannot_store_the_receipt(visit, server):
+    """The endpoint answers 503; the visitor accepts and browses two pages: no third-party
+    request, the status line says the choice is not saved yet; when the endpoint recovers the
+    retry stores the receipt and only then activates."""
+    v = visit()
+    outage = {"on": True, "refused": 0}
+
+    def unavailable(route):
+        if route.request.method == "POST" and outage["on"]:
+            outage["refused"] += 1
+            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
+                          body='{"error": "storage_unavailable", "message": "try later"}')
+        else:
+            route.fallback()
+
+    v.context.route(re.compile(r"/consent$"), unavailable)
+    page = v.goto("/")
+    page.get_by_role("button", name="Alle akzeptieren").click()
+    status = page.locator("#consent-status")
+    status.filter(has_text="noch nicht gespeichert").wait_for()
+    assert status.is_visible()
+    for path in ("/impressum", "/datenschutz"):
+        page.goto(server.url + path)
+        page.locator("#consent-status").filter(has_text="noch nicht gespeichert").wait_for()
+        assert page.locator(BANNER).is_hidden()
+        page.wait_for_timeout(300)
+    assert v.third_party == []
+    assert consent_updates(page) == []
+    assert "consent" not in v.cookies()
+    assert page.locator(".consent-embed iframe").count() == 0
+    assert outage["refused"] >= 3
+    outage["on"] = False
+    with page.expect_request(re.compile(r"googletagmanager\.com/gtag/js"), timeout=20_000):
+        pass
+    page.wait_for_function("() => localStorage.getItem('consent-pending') === null")
+    assert "consent" in v.cookies()
+    receipt = last_receipt(server, v.consent_id())
+    assert (receipt.action, receipt.method) == ("accept_all", "banner")
+    assert consent_updates(page)[-1]["analytics_storage"] == "granted"
 
 
 def test_lost_answer_is_retried_without_a_second_receipt(visit, server):

@@ -79,6 +79,7 @@ class ConsentView:
             "gpc": gpc_enabled(request.headers),
             **self.manager.banner_static[self.lang],
             "endpoints": {
+                "state": url_for("consent.consent_state"),
                 "consent": url_for("consent.save_choice"),
                 "withdraw": url_for("consent.withdraw"),
                 "settings": url_for("consent.settings_page"),

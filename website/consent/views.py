@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 
 from ..errors import FORM_TYPES, BadInput
 from . import storage
@@ -49,7 +50,9 @@ def _no_store(response: Response) -> Response:
 
 @bp.get("/consent")
 def consent_state() -> Response:
-    return _no_store(jsonify(state_json(current_decision())))
+    """The visitor's state, and a CSRF token for the banner when the page's one went stale
+    (readable only by this site's own pages: no CORS)."""
+    return _no_store(jsonify({**state_json(current_decision()), "csrf_token": generate_csrf()}))
 
 
 def _answer(recorded: Recorded) -> Response:

@@ -1,4 +1,6 @@
-/* Consent banner (README: "Consent banner"). No dependencies, eval or inline styles. */
+/* Consent banner (docs/banner.md). No dependencies, eval or inline styles.
+   Nothing optional runs before the server has stored the receipt: a choice is applied only
+   when POST /consent answered 2xx; until then it waits in localStorage and is retried. */
 (() => {
   'use strict';
   const d = document, w = window, cfg = d.getElementById('consent-config');
@@ -27,22 +29,12 @@
   const optional = () => C.categories.filter(c => !c.required);
   const each = fn => C.categories.forEach(c => c.services.forEach(s => fn(s, c)));
 
-  // As decision.resolve on the server.
-  const resolve = (cats, svcs = {}) => {
-    const st = { decided: true, categories: {}, services: {} };
-    C.categories.forEach(c => {
-      const on = !!(c.required || cats[c.name]);
-      c.services.forEach(s => { st.services[s.name] = !!(c.required || (s.name in svcs ? svcs[s.name] : on)); });
-      st.categories[c.name] = c.required || (c.services.length ? c.services.some(s => st.services[s.name]) : on);
-    });
-    return st;
-  };
-
+  // A Consent Mode type is granted only by a granted service that declares it (catalog).
   const consentMode = st => {
     if (typeof w.gtag !== 'function') return;
     const m = {};
     GCM.forEach(t => { m[t] = 'denied'; });
-    C.categories.forEach(c => (c.google_consent || []).forEach(t => { m[t] = st.categories[c.name] ? 'granted' : 'denied'; }));
+    each(s => (s.google_consent || []).forEach(t => { if (st.services[s.name]) m[t] = 'granted'; }));
     w.gtag('consent', 'update', m);
   };
   const allowed = (st, el) => {
@@ -84,14 +76,20 @@
     return narrower;
   };
 
-  // A decision waits in localStorage until the server has its receipt.
-  const say = msg => {
-    if (!live) d.body.append(live = h('p', { class: 'cc-sr', role: 'status' }));
+  // The status line: visible while a choice is pending, announced to screen readers.
+  const say = (msg, pending) => {
+    if (!live) d.body.append(live = h('p', { class: 'cc-status', role: 'status', id: 'consent-status' }));
+    live.classList.toggle('cc-pending', !!pending);
     live.textContent = '';
     setTimeout(() => { live.textContent = msg; }, 50);
   };
   const forget = () => { try { localStorage.removeItem(KEY); } catch (e) { /**/ } };
+  let token = (d.querySelector('meta[name="csrf-token"]') || {}).content;
+  // A stale CSRF token (session cookie gone) is replaced by a fresh one from GET /consent.
+  const freshToken = () => fetch(C.endpoints.state, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    .then(r => r.json()).then(j => { token = j.csrf_token || token; });
   // decision_id makes a retry idempotent: the server stores each decision once.
+  // Resolves with the server's state once the receipt is stored; never on failure.
   const send = (url, body) => {
     const my = ++seq;
     let n = 0;
@@ -99,34 +97,40 @@
       .map(b => b.toString(16).padStart(2, '0')).join('');
     try { localStorage.setItem(KEY, JSON.stringify({ u: url, b: body })); } catch (e) { /**/ }
     return new Promise(done => {
+      const retry = (after) => {
+        say(T.pending, true);
+        setTimeout(attempt, Math.max(after || 0, Math.min(1000 << n++, 30000)));
+      };
       const attempt = () => my === seq && fetch(url, {
         method: 'POST', credentials: 'same-origin', body: JSON.stringify(body), headers: {
-          'Content-Type': 'application/json', Accept: 'application/json',
-          'X-CSRFToken': (d.querySelector('meta[name="csrf-token"]') || {}).content } })
-        .then(r => r.json().then(j => {
-          if (r.ok) { if (my === seq) { forget(); S = j; } say(T.saved); done(); }
-          else if (r.status === 400 && !/CSRF/.test(j.message)) my === seq && forget();
-          else throw r;
-        }))
-        .catch(() => { say(T.save_failed); setTimeout(attempt, Math.min(1000 << n++, 30000)); });
+          'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': token } })
+        .then(r => r.json().catch(() => ({})).then(j => {
+          if (r.ok) { if (my === seq) { forget(); say(T.saved); done(j); } }
+          else if (j.error === 'csrf_failed') freshToken().then(() => retry(), () => retry());
+          else if (r.status >= 400 && r.status < 500) { if (my === seq) forget(); }
+          else retry(1000 * (parseInt(r.headers.get('Retry-After'), 10) || 0));
+        }), () => retry());
       attempt();
     });
   };
-  const commit = (st, url, body) => {
-    const narrower = apply(st);
+  // Hide the layers at once; load what the choice allows only after the receipt is stored.
+  const commit = (url, body) => {
     close(true);
-    send(url, body).then(() => (narrower || onSettingsPage) && location.reload());
+    send(url, body).then(st => {
+      const narrower = apply(st);
+      if (narrower || onSettingsPage) location.reload();
+    });
   };
   const decide = (cats, svcs) => {
-    const body = { categories: {}, services: {}, source: 'banner' };
+    const body = { categories: {}, services: {}, method: 'banner', lang: C.lang };
     optional().forEach(c => {
       body.categories[c.name] = !!cats[c.name];
       c.services.forEach(s => { if (s.name in svcs) body.services[s.name] = !!svcs[s.name]; });
     });
-    commit(resolve(body.categories, body.services), C.endpoints.consent, body);
+    commit(C.endpoints.consent, body);
   };
   const all = on => decide(Object.fromEntries(optional().map(c => [c.name, on])), {});
-  const withdraw = () => commit(resolve({}), C.endpoints.withdraw, { source: 'banner' });
+  const withdraw = () => commit(C.endpoints.withdraw, { method: 'banner', lang: C.lang });
 
   const hideBanner = () => { if (banner) banner.hidden = true; };
   const focusBack = t => {
@@ -154,10 +158,12 @@
       if (el === boxes['c:' + c.name]) c.services.forEach(s => { boxes[s.name].checked = el.checked; });
       else if (el.getAttribute('data-cat') === c.name) boxes['c:' + c.name].checked = c.services.some(s => boxes[s.name].checked);
     });
+    const kinds = T.storage_kinds.split('|'), KINDS = ['cookie', 'local_storage', 'session_storage', 'indexeddb'];
     const dl = s => h('dl', null, [[T.provider, s.provider], [T.purpose, s.purpose], [T.legal_basis, s.legal_basis],
-      [T.transfer, s.transfer],
+      [T.data, s.data], [T.transfer, s.transfer],
       s.cookies.length > 0 && [T.cookies, h('ul', null, s.cookies.map(k =>
-        h('li', null, h('code', null, k.name), `: ${k.purpose} (${T.lifetime}: ${k.lifetime})`)))],
+        h('li', null, h('code', null, k.name), ` (${kinds[KINDS.indexOf(k.kind)]}): ${k.purpose} (${T.lifetime}: ${k.lifetime})`,
+          k.justification && ` ${T.justification}: ${k.justification}`)))],
       [T.policy, h('a', { href: s.privacy_policy, rel: 'noopener' }, s.privacy_policy)],
     ].map(r => r && [h('dt', null, r[0]), h('dd', null, r[1])]));
     const pick = () => {
@@ -227,10 +233,11 @@
 
   let pending;
   try { pending = JSON.parse(localStorage.getItem(KEY)); } catch (e) { /**/ }
-  if (pending && pending.u) {
-    const narrower = apply(resolve(pending.b.categories || {}, pending.b.services));
+  // A choice from an earlier page that the server has not acknowledged: activate nothing,
+  // say so, and send it again.
+  if (pending && pending.u && pending.b) {
     hideBanner();
-    send(pending.u, pending.b).then(() => narrower && location.reload());
+    commit(pending.u, pending.b);
   }
   if (banner && !banner.hidden) {
     banner.setAttribute('role', 'dialog');
