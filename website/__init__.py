@@ -15,7 +15,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import consent, errors, pages, security, settings
+from . import bodies, consent, errors, pages, security, settings
 from .consent.texts import TEXTS
 from .i18n import select_language, translate
 
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     csrf.init_app(app)
     errors.init_app(app)
+    bodies.init_app(app)
     manager = consent.init_app(app)
     security.init_app(app, manager.catalog.hosts)
     app.register_blueprint(pages.bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,18 +20,31 @@ class BadInput(Exception):
 
 
 def wants_json() -> bool:
-    """API calls get JSON errors; browsers posting forms or loading pages get a page."""
+    """API calls get JSON errors; browsers posting forms or loading pages get a page.
+
+    A client that prefers ``application/json`` (its ``Accept`` header) gets JSON for a form post
+    too.
+    """
+    if request.accept_mimetypes.best == "application/json":
+        return True
     if request.mimetype in FORM_TYPES:
         return False
-    if request.method != "GET":
-        return True
-    return request.accept_mimetypes.best == "application/json"
+    return request.method != "GET"
 
 
 def error_response(status: int, message: str) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error=_NAMES.get(status, "error"), message=message), status
+    if not _can_render_page():
+        return Response(f"{status} {message}\n", mimetype="text/plain"), status
     return render_template("error.html", message=message, status=status), status
+
+
+def _can_render_page() -> bool:
+    """The error page links to other pages, which needs a URL adapter (none when the Host
+    header could not be bound, e.g. an empty or 64-character label), and it sets the CSRF
+    session cookie: a missing file under ``/static/`` (a stylesheet, a script) gets plain text."""
+    return request_ctx.url_adapter is not None and request.endpoint != "static"
 
 
 _NAMES = {

@@ -8,12 +8,12 @@ a visitor their own receipts.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
+from ..bodies import parse_json
 from ..errors import FORM_TYPES, BadInput
 from ..i18n import select_language
 from . import storage
@@ -85,7 +85,7 @@ def _json_object(*, allow_empty: bool = False) -> dict[str, Any]:
     if allow_empty and not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)  # bounded nesting: deep JSON is a 400, not a RecursionError
     except (ValueError, UnicodeDecodeError):
         raise BadInput("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
