@@ -51,6 +51,7 @@ def assert_json_error(response: RawResponse, status: int, code: str) -> dict:
     body = json.loads(response.body)
     assert body["error"] == code
     assert isinstance(body["message"], str) and body["message"]
+    assert response.header("Cache-Control") == "no-store"
     return body
 
 

@@ -105,7 +105,7 @@
           'X-CSRFToken': (d.querySelector('meta[name="csrf-token"]') || {}).content } })
         .then(r => r.json().then(j => {
           if (r.ok) { if (my === seq) { forget(); S = j; } say(T.saved); done(); }
-          else if (r.status === 400 && !/CSRF/.test(j.message)) my === seq && forget();
+          else if (r.status === 400 && j.error !== 'csrf_failed') my === seq && forget();
           else throw r;
         }))
         .catch(() => { say(T.save_failed); setTimeout(attempt, Math.min(1000 << n++, 30000)); });
