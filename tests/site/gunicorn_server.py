@@ -120,7 +120,12 @@ class RawResponse:
 
 
 def send_raw(port: int, data: bytes, timeout: float = 10) -> RawResponse:
-    """Send ``data`` as it is and read the answer until the server closes the connection.
+    """Send ``data`` as it is and read the answer until the server closes the connection."""
+    return parse_response(exchange(port, data, timeout))
+
+
+def exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
+    """Send ``data`` as it is; the raw bytes of the answer (empty if there was none).
 
     The bytes go out from a second thread while this one reads, so a server that answers
     before reading a large body (413) is heard rather than deadlocked on a full socket buffer.
@@ -149,7 +154,7 @@ def send_raw(port: int, data: bytes, timeout: float = 10) -> RawResponse:
     finally:
         sender.join(timeout)
         sock.close()
-    return parse_response(b"".join(chunks))
+    return b"".join(chunks)
 
 
 def parse_response(raw: bytes) -> RawResponse:
