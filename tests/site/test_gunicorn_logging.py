@@ -153,8 +153,10 @@ def test_application_records_reach_the_masked_error_log(tmp_path: Path) -> None:
     finally:
         for handler in set(root.handlers) - set(before):
             root.removeHandler(handler)
-        for handler in logger.error_log.handlers:
-            handler.close()
+        for log in (logger.error_log, logger.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+                handler.close()
     log = error_log.read_text()
     assert "Exception on /203.0.113.0 [POST]" in log
     assert "ValueError: client 198.51.100.0 sent /?ip=2001:db8:1::" in log  # traceback too
