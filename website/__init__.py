@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "0.2.0"
 
-from . import consent, errors, pages, security, settings  # noqa: E402
+from . import bodies, consent, errors, pages, security, settings  # noqa: E402
 from .consent.texts import TEXTS  # noqa: E402
 from .i18n import select_language, translate  # noqa: E402
 
@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     csrf.init_app(app)
     errors.init_app(app)
+    bodies.init_app(app)
     manager = consent.init_app(app)
     security.init_app(app, manager.catalog.hosts)
     app.register_blueprint(pages.bp)

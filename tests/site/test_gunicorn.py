@@ -4,65 +4,23 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
+from tests.site.gunicorn_server import run_gunicorn
 from website.consent.storage import open_store
 
-ROOT = Path(__file__).resolve().parents[2]
 VISITORS = 12
 DECISIONS_EACH = 10
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gunicorn")
-    port = free_port()
-    database = f"sqlite:///{folder / 'receipts.db'}"
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "3",
-        "INSTANCE_PATH": str(folder),
-        "DATABASE_URL": database,
-        "SECRET_KEY": "gunicorn-test-key",
-    }
-    log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail((folder / "gunicorn.log").read_text())
-            time.sleep(0.1)
-    yield base, database
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with run_gunicorn(tmp_path_factory.mktemp("gunicorn"), workers=3) as gunicorn:
+        yield gunicorn.base, gunicorn.database_url
 
 
 def visitor(base: str, number: int) -> list[str]:

@@ -7,7 +7,6 @@ writes the database or the cookie.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from flask import Request
 
+from ..bodies import parse_json
 from ..errors import FORM_TYPES, BadInput
 from ..i18n import LANGUAGES
 from .catalog import Catalog
@@ -89,10 +89,7 @@ def _json_object(request: Request, *, allow_empty: bool) -> dict[str, Any]:
     raw = request.get_data(cache=True)  # raises 413 above MAX_CONTENT_LENGTH
     if allow_empty and not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadInput("The request body is not valid JSON.") from None
+    body = parse_json(raw)  # bounded nesting; 400 for anything that is not JSON
     if not isinstance(body, dict):
         raise BadInput("The request body must be a JSON object.")
     return body

@@ -215,7 +215,10 @@ def same_origin_path(url: str | None) -> str | None:
     """The path of a same-origin URL or path, or None for anything pointing elsewhere."""
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/" (fuzzed Referer): not a URL, so not same-origin
+        return None
     if (parts.scheme or parts.netloc) and (
         parts.netloc != request.host or parts.scheme not in ("http", "https")
     ):
