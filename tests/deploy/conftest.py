@@ -35,6 +35,15 @@ def need(tool: str) -> str:
     pytest.skip(reason)
 
 
+def need_root(why: str) -> None:
+    """Skip locally when not root (CI runs .ci/run as root: there it is a failure)."""
+    if os.geteuid() != 0:
+        reason = f"needs root: {why}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true: the deployment tests must run")
+        pytest.skip(reason)
+
+
 def need_file(path: str) -> Path:
     """A file a Debian package installs (e.g. /etc/logrotate.d/nginx), read, never written."""
     if not Path(path).exists():

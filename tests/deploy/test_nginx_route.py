@@ -30,6 +30,7 @@ from tests.deploy.conftest import (
     ROOT,
     need,
     need_file,
+    need_root,
     run,
     self_signed_certificate,
     substitute,
@@ -37,6 +38,12 @@ from tests.deploy.conftest import (
 
 UNIT = DEPLOY / "nginx-log-mask@.service"
 INSTANCES = ("access", "error")
+
+
+def nginx_binary() -> str:
+    nginx = need("nginx")
+    need_root("Debian's nginx.conf sets `user www-data` and nginx creates /var/lib/nginx/*")
+    return nginx
 
 
 def free_port() -> int:
@@ -163,7 +170,7 @@ def nginx_t(nginx: str, tmp_path: Path, conf: Path) -> subprocess.CompletedProce
 
 
 def test_site_passes_nginx_t_with_its_readers_running(tmp_path: Path, route: Route) -> None:
-    nginx = need("nginx")
+    nginx = nginx_binary()
     assert nginx_version(nginx) >= (1, 22, 0)
     conf = build_config(tmp_path, route)
     route.start()
@@ -181,7 +188,7 @@ def test_without_its_reader_nginx_fails_at_once_and_writes_nothing(
     """Fails closed: no reader means no FIFO folder, so nginx stops with an error; it neither
     waits for a reader nor creates a plain file that would hold raw lines (the old recipe,
     with a fixed FIFO path in /run, did both: after a reboot, and on every `nginx -t`)."""
-    nginx = need("nginx")
+    nginx = nginx_binary()
     conf = build_config(tmp_path, route)
     route.start()
     route.stop()
@@ -200,7 +207,7 @@ def test_http2_on_directive_is_not_used_because_1_22_rejects_it(
     tmp_path: Path, route: Route
 ) -> None:
     """The other side of the 1.22 rule: the site file as it was (`http2 on;`) fails there."""
-    nginx = need("nginx")
+    nginx = nginx_binary()
     conf = build_config(tmp_path, route)
     route.start()
     site = tmp_path / "website-site.conf"
@@ -250,7 +257,7 @@ def test_real_nginx_writes_only_masked_lines_and_reopens_after_rotation(
     """End to end on the default route: nginx (Debian's build and nginx.conf) → FIFO → pipe →
     masked-access.log / masked-error.log; then a rotation as the logrotate snippet does it
     (move the file, `systemctl reload` = SIGHUP to the reader's main process)."""
-    nginx = need("nginx")
+    nginx = nginx_binary()
     https, http, upstream = free_port(), free_port(), free_port()  # upstream: nobody listens
     conf = build_config(tmp_path, route, (https, http, upstream))
     route.start()
