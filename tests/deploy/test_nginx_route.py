@@ -12,12 +12,14 @@ import http.client
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -310,3 +312,130 @@ def test_real_nginx_writes_only_masked_lines_and_reopens_after_rotation(
         if path.is_file() and not stat.S_ISFIFO(path.stat().st_mode):
             content = path.read_bytes()
             assert b"203.0.113.9" not in content and b"198.51.100.23" not in content, path
+
+
+# --- The fallback route: syslog to rsyslog's own socket -----------------------------------------
+
+
+def switch_to_syslog(site: Path, socket_path: Path) -> None:
+    """What docs/deployment.md tells the operator: comment out the FIFO lines of the site
+    file and use the commented syslog lines instead."""
+    text = site.read_text()
+    fifo = re.compile(r"^(\s*)((?:access|error)_log \S+/fifo .*;)$", re.M)
+    assert len(fifo.findall(text)) == 4
+    text = fifo.sub(r"\1# \2", text)
+    syslog = re.compile(r"^(\s*)# ((?:access|error)_log syslog:.*;)$", re.M)
+    assert len(syslog.findall(text)) == 4
+    text = syslog.sub(r"\1\2", text)
+    site.write_text(substitute(text, {"unix:/run/nginx-log-mask.sock": f"unix:{socket_path}"}))
+
+
+def rsyslog_config(tmp_path: Path, socket_path: Path, log_dir: Path) -> Path:
+    """The shipped rsyslog file, run by a private rsyslogd that does not take /dev/log."""
+    shipped = substitute(
+        (DEPLOY / "rsyslog-nginx-mask.conf").read_text(),
+        {
+            "/run/nginx-log-mask.sock": str(socket_path),
+            "PYTHONPATH=/opt/website /opt/website/.venv/bin/python": (
+                f"PYTHONPATH={ROOT} {sys.executable}"
+            ),
+            "/var/log/nginx/": f"{log_dir}/",
+        },
+    )
+    (tmp_path / "rsyslog-nginx-mask.conf").write_text(shipped)
+    main = tmp_path / "rsyslogd.conf"
+    main.write_text(
+        f'global(workDirectory="{tmp_path}")\n'
+        'module(load="imuxsock" SysSock.Use="off")\n'
+        f'include(file="{tmp_path}/rsyslog-nginx-mask.conf")\n'
+    )
+    return main
+
+
+def start_nginx(nginx: str, tmp_path: Path, conf: Path, port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [nginx, "-e", str(tmp_path / "early-error.log"), "-c", str(conf), "-g", "daemon off;"],
+        stderr=subprocess.PIPE,
+    )
+
+    def listening() -> bool:
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, "nginx to listen")
+    return server
+
+
+def stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> None:
+    process.send_signal(how)
+    process.wait(timeout=30)
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+@pytest.fixture
+def socket_path() -> Iterator[Path]:
+    """Where the syslog socket goes: nginx's workers (www-data) must reach it, and pytest's
+    tmp_path is private to root, so a folder of its own below /tmp, like /run on a server."""
+    folder = Path(tempfile.mkdtemp(prefix="nginx-log-mask-"))
+    folder.chmod(0o711)
+    yield folder / "nginx-log-mask.sock"
+    shutil.rmtree(folder)
+
+
+def test_syslog_fallback_writes_masked_lines_through_rsyslog(
+    tmp_path: Path, route: Route, socket_path: Path
+) -> None:
+    nginx = nginx_binary()
+    rsyslogd = need("rsyslogd")
+    https, http, upstream = free_port(), free_port(), free_port()
+    conf = build_config(tmp_path, route, (https, http, upstream))
+    switch_to_syslog(tmp_path / "website-site.conf", socket_path)
+    daemon = subprocess.Popen(
+        [rsyslogd, "-n", "-f", str(rsyslog_config(tmp_path, socket_path, route.log_dir)),
+         "-i", str(tmp_path / "rsyslogd.pid")],
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    wait_for(socket_path.exists, "rsyslogd's socket")
+    server = start_nginx(nginx, tmp_path, conf, http)
+    access = route.log_dir / "masked-access.log"
+    error = route.log_dir / "masked-error.log"
+    try:
+        assert get(http, "/lookup?ip=203.0.113.9", tls=False) == 301
+        assert get(https, "/whois/198.51.100.23", tls=True) == 502
+        wait_for(lambda: access.exists() and access.read_bytes().count(b"\n") >= 2, "2 lines")
+        wait_for(lambda: error.exists() and b"connect() failed" in error.read_bytes(), "error")
+    finally:
+        stop(server, signal.SIGQUIT)
+        stop(daemon)
+    lines = access.read_text()
+    assert lines.startswith("127.0.0.0 - - [")  # the bare line: no syslog header, no tag
+    assert "GET /lookup?ip=203.0.113.0 HTTP/1.1" in lines
+    assert "client: 127.0.0.0" in error.read_text()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert b"203.0.113.9" not in content and b"198.51.100.23" not in content, path
+
+
+def test_syslog_fallback_without_rsyslog_drops_lines_and_writes_nothing(
+    tmp_path: Path, route: Route, socket_path: Path
+) -> None:
+    """Fails closed: no rsyslog, no socket: `nginx -t` does not wait, nginx serves and drops
+    the log lines; no file with a raw line appears."""
+    nginx = nginx_binary()
+    https, http, upstream = free_port(), free_port(), free_port()
+    conf = build_config(tmp_path, route, (https, http, upstream))
+    switch_to_syslog(tmp_path / "website-site.conf", socket_path)
+    assert nginx_t(nginx, tmp_path, conf).returncode == 0
+    server = start_nginx(nginx, tmp_path, conf, http)
+    try:
+        assert get(http, "/lookup?ip=203.0.113.9", tls=False) == 301
+    finally:
+        stop(server, signal.SIGQUIT)
+    assert not socket_path.exists()
+    assert list(route.log_dir.iterdir()) == []
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"203.0.113.9" not in path.read_bytes(), path
