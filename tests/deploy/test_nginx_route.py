@@ -128,9 +128,15 @@ def route(tmp_path: Path) -> Iterator[Route]:
         process.stderr.close()
 
 
-def build_config(tmp_path: Path, route: Route, ports: tuple[int, int, int] | None = None) -> Path:
-    """Debian's /etc/nginx/nginx.conf (as the package installs it) including the shipped site
-    file instead of sites-enabled/*, every path it would write moved into tmp_path."""
+def build_config(
+    tmp_path: Path,
+    route: Route,
+    ports: tuple[int, int, int] | None = None,
+    nginx_conf: str | None = None,
+) -> Path:
+    """Debian's /etc/nginx/nginx.conf (as the package installs it, or ``nginx_conf``) including
+    the shipped site file instead of sites-enabled/*, every path it would write moved into
+    tmp_path."""
     cert, key = self_signed_certificate(tmp_path)
     site_text = DEPLOY.joinpath("nginx-site.conf").read_text()
     replacements = {
@@ -150,19 +156,20 @@ def build_config(tmp_path: Path, route: Route, ports: tuple[int, int, int] | Non
         }
     site = tmp_path / "website-site.conf"
     site.write_text(substitute(site_text, replacements))
-    debian = need_file("/etc/nginx/nginx.conf").read_text()
+    moved = {
+        "pid /run/nginx.pid;": f"pid {tmp_path}/nginx.pid;",
+        "include /etc/nginx/sites-enabled/*;": f"include {site};",
+    }
+    if nginx_conf is None:
+        nginx_conf = need_file("/etc/nginx/nginx.conf").read_text()
+        moved |= {
+            "error_log /var/log/nginx/error.log;": f"error_log {tmp_path}/nginx-error.log;",
+            "access_log /var/log/nginx/access.log;": f"access_log {tmp_path}/access.log;",
+        }
+    else:
+        moved["/run/nginx-log-mask/"] = f"{route.run_dir}/"
     conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        substitute(
-            debian,
-            {
-                "pid /run/nginx.pid;": f"pid {tmp_path}/nginx.pid;",
-                "error_log /var/log/nginx/error.log;": f"error_log {tmp_path}/nginx-error.log;",
-                "access_log /var/log/nginx/access.log;": f"access_log {tmp_path}/access.log;",
-                "include /etc/nginx/sites-enabled/*;": f"include {site};",
-            },
-        )
-    )
+    conf.write_text(substitute(nginx_conf, moved))
     return conf
 
 
@@ -182,6 +189,35 @@ def test_site_passes_nginx_t_with_its_readers_running(tmp_path: Path, route: Rou
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
     assert "[warn]" not in result.stderr and "[emerg]" not in result.stderr
+
+
+def test_debian_nginx_conf_edited_as_documented_logs_through_the_readers_too(
+    tmp_path: Path, route: Route
+) -> None:
+    """docs/deployment.md's `sed` line on a copy of Debian's nginx.conf: the http-level and
+    main error logs point at the readers, and the result passes `nginx -t`."""
+    nginx = nginx_binary()
+    (command,) = [
+        line
+        for line in (ROOT / "docs" / "deployment.md").read_text().splitlines()
+        if line.startswith("sed -i ") and line.endswith(" /etc/nginx/nginx.conf")
+    ]
+    copy = tmp_path / "debian-nginx.conf"
+    copy.write_text(need_file("/etc/nginx/nginx.conf").read_text())
+    edited = run(["sh", "-c", command.replace("/etc/nginx/nginx.conf", str(copy))])
+    assert edited.returncode == 0, edited.stderr
+    text = copy.read_text()
+    assert "access_log /run/nginx-log-mask/access/fifo;" in text
+    assert "\nerror_log /run/nginx-log-mask/error/fifo;" in text
+    assert "/var/log/nginx/" not in text
+    conf = build_config(tmp_path, route, nginx_conf=text)
+    route.start()
+
+    result = nginx_t(nginx, tmp_path, conf)
+
+    assert result.returncode == 0, result.stderr
+    route.stop()
+    assert nginx_t(nginx, tmp_path, conf).returncode == 1  # and it fails closed
 
 
 def test_without_its_reader_nginx_fails_at_once_and_writes_nothing(
