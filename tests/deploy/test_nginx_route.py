@@ -131,7 +131,7 @@ def route(tmp_path: Path) -> Iterator[Route]:
 def build_config(
     tmp_path: Path,
     route: Route,
-    ports: tuple[int, int, int] | None = None,
+    ports: tuple[int, int] | None = None,
     nginx_conf: str | None = None,
 ) -> Path:
     """Debian's /etc/nginx/nginx.conf (as the package installs it, or ``nginx_conf``) including
@@ -146,13 +146,15 @@ def build_config(
         "/opt/website/website/static/": f"{ROOT}/website/static/",
     }
     if ports is not None:
-        https, http, upstream = ports
+        https, http = ports
         replacements |= {
             "listen 443 ssl": f"listen 127.0.0.1:{https} ssl",
             "listen [::]:443 ssl": f"listen [::1]:{https} ssl",
             "listen 80 ": f"listen 127.0.0.1:{http} ",
             "listen [::]:80 ": f"listen [::1]:{http} ",
-            "http://127.0.0.1:8000": f"http://127.0.0.1:{upstream}",
+            # An upstream that cannot exist: every proxied request fails with 502 and an
+            # error-log line naming the client.
+            "http://127.0.0.1:8000": f"http://unix:{tmp_path}/no-upstream.sock",
         }
     site = tmp_path / "website-site.conf"
     site.write_text(substitute(site_text, replacements))
@@ -296,8 +298,8 @@ def test_real_nginx_writes_only_masked_lines_and_reopens_after_rotation(
     masked-access.log / masked-error.log; then a rotation as the logrotate snippet does it
     (move the file, `systemctl reload` = SIGHUP to the reader's main process)."""
     nginx = nginx_binary()
-    https, http, upstream = free_port(), free_port(), free_port()  # upstream: nobody listens
-    conf = build_config(tmp_path, route, (https, http, upstream))
+    https, http = free_port(), free_port()
+    conf = build_config(tmp_path, route, (https, http))
     route.start()
     server = subprocess.Popen(
         [nginx, "-e", str(tmp_path / "early-error.log"), "-c", str(conf), "-g", "daemon off;"],
@@ -314,10 +316,13 @@ def test_real_nginx_writes_only_masked_lines_and_reopens_after_rotation(
 
         wait_for(listening, "nginx to listen")
         assert get(http, "/lookup?ip=203.0.113.9", tls=False) == 301
-        assert get(https, "/whois/198.51.100.23", tls=True) == 502  # upstream refused
+        assert get(https, "/whois/198.51.100.23", tls=True) == 502  # no upstream
 
         wait_for(lambda: access.exists() and access.read_bytes().count(b"\n") >= 2, "2 lines")
-        wait_for(lambda: error.exists() and b"connect() failed" in error.read_bytes(), "error")
+        wait_for(
+            lambda: error.exists() and b"while connecting to upstream" in error.read_bytes(),
+            "error",
+        )
         lines = access.read_text()
         assert "127.0.0.0 - - [" in lines and "GET /lookup?ip=203.0.113.0 HTTP/1.1" in lines
         assert "GET /whois/198.51.100.0 HTTP/1.1" in lines
@@ -425,8 +430,8 @@ def test_syslog_fallback_writes_masked_lines_through_rsyslog(
 ) -> None:
     nginx = nginx_binary()
     rsyslogd = need("rsyslogd")
-    https, http, upstream = free_port(), free_port(), free_port()
-    conf = build_config(tmp_path, route, (https, http, upstream))
+    https, http = free_port(), free_port()
+    conf = build_config(tmp_path, route, (https, http))
     switch_to_syslog(tmp_path / "website-site.conf", socket_path)
     daemon = subprocess.Popen(
         [rsyslogd, "-n", "-f", str(rsyslog_config(tmp_path, socket_path, route.log_dir)),
@@ -441,7 +446,10 @@ def test_syslog_fallback_writes_masked_lines_through_rsyslog(
         assert get(http, "/lookup?ip=203.0.113.9", tls=False) == 301
         assert get(https, "/whois/198.51.100.23", tls=True) == 502
         wait_for(lambda: access.exists() and access.read_bytes().count(b"\n") >= 2, "2 lines")
-        wait_for(lambda: error.exists() and b"connect() failed" in error.read_bytes(), "error")
+        wait_for(
+            lambda: error.exists() and b"while connecting to upstream" in error.read_bytes(),
+            "error",
+        )
     finally:
         stop(server, signal.SIGQUIT)
         stop(daemon)
@@ -461,8 +469,8 @@ def test_syslog_fallback_without_rsyslog_drops_lines_and_writes_nothing(
     """Fails closed: no rsyslog, no socket: `nginx -t` does not wait, nginx serves and drops
     the log lines; no file with a raw line appears."""
     nginx = nginx_binary()
-    https, http, upstream = free_port(), free_port(), free_port()
-    conf = build_config(tmp_path, route, (https, http, upstream))
+    https, http = free_port(), free_port()
+    conf = build_config(tmp_path, route, (https, http))
     switch_to_syslog(tmp_path / "website-site.conf", socket_path)
     assert nginx_t(nginx, tmp_path, conf).returncode == 0
     server = start_nginx(nginx, tmp_path, conf, http)
