@@ -65,10 +65,10 @@ def test_shipped_snippets_work_next_to_debians_nginx_snippet(tmp_path: Path) -> 
     )
     (tmp_path / "var/log/nginx/masked-access.log").write_text("x\n")
     (tmp_path / "var/log/website/access.log").write_text("x\n")
-    state.write_text(  # both last rotated days ago: the debug run goes through a rotation
+    state.write_text(  # both last rotated long ago: the debug run goes through a rotation
         "logrotate state -- version 2\n"
-        f'"{tmp_path}/var/log/nginx/masked-access.log" 2026-11-20-3:0:0\n'
-        f'"{tmp_path}/var/log/website/access.log" 2026-11-20-3:0:0\n'
+        f'"{tmp_path}/var/log/nginx/masked-access.log" 2000-01-01-3:0:0\n'
+        f'"{tmp_path}/var/log/website/access.log" 2000-01-01-3:0:0\n'
     )
 
     result = run([logrotate, "-d", "-s", str(state), str(main)])
