@@ -300,3 +300,16 @@ def test_rsyslog_fallback_uses_its_own_socket_and_ruleset() -> None:
     assert "/dev/log" not in re.sub(r"#.*", "", text)
     for line in re.findall(r"# (?:access|error)_log syslog:[^;]*;", site):
         assert "server=unix:/run/nginx-log-mask.sock" in line
+
+
+def test_every_nginx_server_block_logs_only_through_the_masking_route() -> None:
+    """A server block without its own log lines would use nginx.conf's defaults, which on a
+    stock Debian server write raw lines to /var/log/nginx/access.log."""
+    text = re.sub(r"#.*", "", (DEPLOY / "nginx-site.conf").read_text())
+    blocks = text.split("server {")[1:]
+    assert len(blocks) == 2
+    for block in blocks:
+        assert re.findall(r"access_log (\S+)", block) == ["/run/nginx-log-mask/access/fifo"]
+        assert re.findall(r"error_log (\S+)", block) == ["/run/nginx-log-mask/error/fifo"]
+        assert "default_server" in block
+    assert not re.search(r"^\s*http2\s", text, re.M)  # needs nginx 1.25.1; Debian 12 has 1.22

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -180,9 +181,7 @@ def test_nightly_optional_folders_are_skipped_required_ones_fail(tmp_path: Path,
     report_file = state / "report.json"
 
     def write(purge: str) -> None:
-        config.write_text(
-            f'purge = [{purge}]\nstate_dir = "{state}"\nreport = "{report_file}"\n'
-        )
+        config.write_text(f'purge = [{purge}]\nstate_dir = "{state}"\nreport = "{report_file}"\n')
 
     write(f'"{logs}", "-{missing}"')
     optional = run_cli("nightly", "--config", str(config))
@@ -253,3 +252,21 @@ def test_nightly_warns_about_trailing_garbage_and_masks_the_members(
     report = json.loads((tmp_path / "state" / "report.json").read_text())
     assert len(report["warnings"]) == 1 and report["errors"] == []
     assert b"198.51.100.1" not in gzip.decompress(log.read_bytes())
+
+
+def test_nightly_refuses_a_hard_linked_log_and_does_the_rest(tmp_path: Path, run_cli) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    linked = logs / "access.log.1"
+    linked.write_bytes(many_lines(20))
+    os.link(linked, tmp_path / "copy-for-ticket.log")
+    other = logs / "access.log.2"
+    other.write_bytes(many_lines(20))
+    config = write_config(tmp_path, logs)
+
+    result = run_cli("nightly", "--config", str(config))
+
+    assert result.returncode == 1
+    assert f"{linked}: has 2 hard links; left as it was".encode() in result.stderr
+    assert linked.read_bytes() == many_lines(20) == (tmp_path / "copy-for-ticket.log").read_bytes()
+    assert other.read_bytes() != many_lines(20)  # the others are still done
