@@ -18,7 +18,7 @@ from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
 from .lines import LogMasker, iter_blocks
 from .nightly import ConfigError, load_config, run_nightly
 from .progress import Progress
-from .purge import purge
+from .purge import PurgeError, check_days, purge
 from .scan import iter_files, scan_file
 
 EXIT_OK, EXIT_FAILED, EXIT_FOUND = 0, 1, 1
@@ -26,6 +26,22 @@ EXIT_OK, EXIT_FAILED, EXIT_FOUND = 0, 1, 1
 
 def _error(message: str) -> None:
     print(f"logrotate: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"logrotate: warning: {message}", file=sys.stderr)
+
+
+def _retention_days(text: str) -> float:
+    """``--days``: a finite number of at least 1 (see ``purge.check_days``)."""
+    try:
+        days = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"must be a number of days, got {text!r}") from error
+    try:
+        return check_days(days)
+    except PurgeError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _masking_options(parser: argparse.ArgumentParser, user_agent: bool = True) -> None:
@@ -121,10 +137,13 @@ def cmd_anonymise(args: argparse.Namespace) -> int:
             failed += 1
             continue
         progress.close()
+        for warning in result.warnings:
+            _warn(warning)
+        name = path if result.target in ("", path) else f"{path} -> {result.target}"
         if result.changed:
-            print(f"{path}: anonymised {result.lines} lines, {result.masked} addresses masked")
+            print(f"{name}: anonymised {result.lines} lines, {result.masked} addresses masked")
         else:
-            print(f"{path}: already anonymised, nothing changed ({result.lines} lines)")
+            print(f"{name}: already anonymised, nothing changed ({result.lines} lines)")
     if failed:
         _error(f"{failed} of {len(args.files)} files failed")
     return EXIT_FAILED if failed else EXIT_OK
@@ -202,6 +221,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         _error(str(error))
         return EXIT_FAILED
     report, summary = run_nightly(config)
+    for message in report["warnings"]:
+        _warn(message)
     for message in report["errors"]:
         _error(message)
     print(summary)
@@ -229,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge_parser = sub.add_parser("purge", help="delete logs older than --days (holds win)")
     purge_parser.add_argument("dirs", nargs="+", metavar="DIR")
-    purge_parser.add_argument("--days", type=float, default=7)
+    purge_parser.add_argument(
+        "--days",
+        type=_retention_days,
+        default=7,
+        help="age limit in days, at least 1 (0 would delete the live log)",
+    )
     purge_parser.add_argument("--dry-run", action="store_true", help="only list what would go")
     purge_parser.add_argument("--state-dir", help="folder with holds.json")
     purge_parser.set_defaults(func=cmd_purge)

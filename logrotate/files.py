@@ -4,6 +4,15 @@ A rewrite goes to a temporary file in the same folder, is flushed and fsynced, g
 original mode, owner and times, and is renamed over the original (then the folder is fsynced).
 A crash at any point leaves either the untouched original or the complete new file; a stale
 temporary file from a killed run is removed by the next run on the same file.
+
+Which file is rewritten: a symbolic link is followed and its target is rewritten (the link
+stays a link, so the real log does not keep its raw addresses). A file with several hard links
+is refused when it would change: the rename gives one name the new content and leaves the
+other names on the raw one, and rewriting the inode in place could be left half done.
+
+gzip files are read as ``gzip -d`` reads them: every member of a multi-member file, trailing
+zero bytes ignored, anything else after the last member ignored with a warning (and dropped
+when the file is rewritten), a truncated or corrupt member an error.
 """
 
 from __future__ import annotations
@@ -11,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,6 +55,8 @@ class FileResult:
     lines: int
     masked: int
     size: int
+    target: str = ""  # the file rewritten: ``path``, or a symbolic link's target
+    warnings: list[str] = field(default_factory=list)
 
 
 def is_gzip(path: str | Path) -> bool:
@@ -53,24 +65,76 @@ def is_gzip(path: str | Path) -> bool:
         return handle.read(2) == _GZIP_MAGIC
 
 
-def read_chunks(path: str | Path, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    """Raw chunks of a plain or gzip file's content; ``progress`` gets compressed bytes read."""
+def read_chunks(
+    path: str | Path,
+    progress: Callable[[int], None] | None = None,
+    trailing_garbage: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """Raw chunks of a plain or gzip file's content; ``progress`` gets compressed bytes read.
+
+    Bytes after the last gzip member that are not zeros are passed over as ``gzip -d`` does
+    when ``trailing_garbage`` is given (it is called with their count); without it they are
+    an error, so that a reader that must see every byte (``scan``) does not miss them.
+    """
     with open(path, "rb") as raw:
-        if raw.read(2) == _GZIP_MAGIC:
+        if raw.read(2) != _GZIP_MAGIC:
             raw.seek(0)
-            stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        else:
-            raw.seek(0)
-            stream = raw
-        try:
-            while chunk := stream.read(READ_SIZE):
+            while chunk := raw.read(READ_SIZE):
                 if progress is not None:
                     progress(raw.tell())
                 yield chunk
-        except EOFError as error:
-            raise LogFileError(f"{path}: truncated gzip file ({error})") from error
-        except (gzip.BadGzipFile, zlib.error) as error:
+            return
+        raw.seek(0)
+        yield from _gunzip(raw, path, progress, trailing_garbage)
+
+
+def _gunzip(
+    raw: BinaryIO,
+    path: str | Path,
+    progress: Callable[[int], None] | None,
+    trailing_garbage: Callable[[int], None] | None,
+) -> Iterator[bytes]:
+    """Every member's content, in chunks of at most READ_SIZE (memory stays flat)."""
+    member = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer (CRC-32, size)
+    started = False
+    data = b""
+    while True:
+        if not data:
+            data = raw.read(READ_SIZE)
+            if progress is not None:
+                progress(raw.tell())
+            if not data:
+                if started:
+                    raise LogFileError(f"{path}: truncated gzip file (the last member is cut off)")
+                return
+        try:
+            out = member.decompress(data, READ_SIZE)
+        except zlib.error as error:
             raise LogFileError(f"{path}: corrupt gzip file ({error})") from error
+        started = True
+        data = member.unconsumed_tail
+        if out:
+            yield out
+        if not member.eof:
+            continue
+        rest = member.unused_data
+        while len(rest) < 2 and (more := raw.read(READ_SIZE)):
+            rest += more
+        if not rest:
+            return
+        if rest[:2] == _GZIP_MAGIC or rest == _GZIP_MAGIC[:1]:
+            member, started, data = zlib.decompressobj(wbits=31), False, rest
+            continue
+        size, zeros = len(rest), not rest.strip(b"\0")
+        while more := raw.read(READ_SIZE):
+            size += len(more)
+            zeros = zeros and not more.strip(b"\0")
+        if zeros:
+            return
+        if trailing_garbage is None:
+            raise LogFileError(f"{path}: corrupt gzip file ({size} bytes of trailing garbage)")
+        trailing_garbage(size)
+        return
 
 
 def temp_name_prefix(path: str | Path) -> str:
@@ -122,10 +186,11 @@ def _check_unchanged(path: Path, original: os.stat_result) -> None:
         now = os.stat(path)
     except FileNotFoundError as error:
         raise LogFileError(f"{path}: file vanished while being processed") from error
-    if (now.st_ino, now.st_size, now.st_mtime_ns) != (
+    if (now.st_ino, now.st_size, now.st_mtime_ns, now.st_nlink) != (
         original.st_ino,
         original.st_size,
         original.st_mtime_ns,
+        original.st_nlink,
     ):
         raise LogFileError(
             f"{path}: file changed while being processed (still being written?); left as it was"
@@ -150,6 +215,28 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
+def _resolve(path: Path) -> Path:
+    """The file to rewrite: ``path`` itself, or the file its symbolic links lead to."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError as error:
+        raise LogFileError(f"{path}: symbolic link to a file that does not exist") from error
+    except (OSError, RuntimeError) as error:  # a loop of links
+        raise LogFileError(f"{path}: cannot follow symbolic link ({error})") from error
+    return target
+
+
+def _hard_link_error(path: Path, target: Path, links: int) -> LogFileError:
+    name = f"{path} (-> {target})" if path != target else str(path)
+    return LogFileError(
+        f"{name}: has {links} hard links; left as it was, because rewriting it would leave "
+        f"the other names with the raw addresses. Find them with `find / -xdev -samefile "
+        f"{target}`, remove all but one, then run again"
+    )
+
+
 def anonymise_file(
     path: str | Path,
     masker: LogMasker,
@@ -159,22 +246,38 @@ def anonymise_file(
 
     If masking changes nothing the file is left untouched (``changed`` is false), which makes
     a second run a no-op, also for gzip files whose bytes would differ after recompression.
+    A symbolic link's target is rewritten; a hard-linked file that would change is refused.
     """
     path = Path(path)
     try:
-        original = os.stat(path)
+        os.lstat(path)
     except FileNotFoundError as error:
         raise LogFileError(f"{path}: file not found (vanished?)") from error
     except OSError as error:
         raise LogFileError(f"{path}: cannot read: {error.strerror}") from error
-    if not path.is_file():
+    target = _resolve(path)
+    try:
+        original = os.stat(target)
+    except FileNotFoundError as error:
+        raise LogFileError(f"{path}: file not found (vanished?)") from error
+    except OSError as error:
+        raise LogFileError(f"{path}: cannot read: {error.strerror}") from error
+    if not stat.S_ISREG(original.st_mode):
         raise LogFileError(f"{path}: not a regular file")
-    _remove_stale_temps(path)
+    _remove_stale_temps(target)
     before = masker.masked
+    warnings: list[str] = []
+
+    def garbage(size: int) -> None:
+        warnings.append(
+            f"{path}: decompression OK, {size} bytes of trailing garbage after the last gzip "
+            "member ignored (as gzip -d does) and dropped from the rewritten file"
+        )
+
     temp = None
     try:
-        compressed = is_gzip(path)
-        fd, temp = _open_temp(path)
+        compressed = is_gzip(target)
+        fd, temp = _open_temp(target)
         lines = 0
         changed = False
         with os.fdopen(fd, "wb") as raw:
@@ -183,7 +286,7 @@ def anonymise_file(
                 sink = gzip.GzipFile(  # type: ignore[assignment]
                     filename="", fileobj=raw, mode="wb", mtime=int(original.st_mtime)
                 )
-            for block in iter_blocks(read_chunks(path, progress)):
+            for block in iter_blocks(read_chunks(target, progress, garbage)):
                 out = masker.process(block)
                 lines += out.count(b"\n")
                 if out != block:
@@ -191,16 +294,29 @@ def anonymise_file(
                 sink.write(out)
             if sink is not raw:
                 sink.close()
+            # Trailing garbage can hold anything (often raw lines appended to a .gz file):
+            # the rewrite drops it, so the file changes even if its members needed nothing.
+            changed = changed or bool(warnings)
             raw.flush()
             if changed:
                 os.fsync(raw.fileno())
         if changed:
-            _check_unchanged(path, original)
-            _replace(temp, path, original)
+            if original.st_nlink > 1:
+                raise _hard_link_error(path, target, original.st_nlink)
+            _check_unchanged(target, original)
+            _replace(temp, target, original)
         else:
             os.unlink(temp)
         temp = None
-        return FileResult(str(path), changed, lines, masker.masked - before, original.st_size)
+        return FileResult(
+            str(path),
+            changed,
+            lines,
+            masker.masked - before,
+            original.st_size,
+            target=str(target),
+            warnings=warnings,
+        )
     except LogFileError:
         raise
     except FileNotFoundError as error:

@@ -3,13 +3,18 @@
 Configuration (TOML), see ``deploy/nightly.toml``::
 
     anonymise = ["/var/log/nginx/*.log.[0-9]*", "/var/log/nginx/*.gz"]   # glob patterns
-    purge = ["/var/log/nginx"]                                            # folders
-    days = 7
+    purge = ["/var/log/nginx", "-/var/log/website"]                       # folders
+    days = 7                                                              # at least 1
     ipv4_prefix = 24
     ipv6_prefix = 48
     keep_user_agent = false
     state_dir = "/var/lib/logrotate-anon"           # holds.json, done.json
     report = "/var/lib/logrotate-anon/nightly.json"
+
+A purge folder written with a leading ``-`` is optional (as in systemd's ``ReadWritePaths=``):
+if it does not exist it is skipped and listed in the report, instead of failing the run. A
+folder without the ``-`` that does not exist is an error, so a typo cannot silently stop
+the purge. ``days`` must be at least 1: a shorter limit would delete the live log.
 
 Files already anonymised are remembered in ``done.json`` by path, inode, size and modification
 time, so they are not read again night after night.
@@ -32,9 +37,9 @@ from .holds import HoldError, HoldStore, state_dir
 from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX
 from .lines import LogMasker
 from .progress import Progress
-from .purge import purge
+from .purge import PurgeError, check_days, purge
 
-__all__ = ["Config", "ConfigError", "load_config", "run_nightly"]
+__all__ = ["Config", "ConfigError", "load_config", "purge_folders", "run_nightly"]
 
 
 class ConfigError(Exception):
@@ -68,9 +73,29 @@ def load_config(path: str | Path) -> Config:
         config = Config(**{"anonymise": [], "purge": [], **data})
     except TypeError as error:
         raise ConfigError(f"{path}: {error}") from error
-    if not isinstance(config.anonymise, list) or not isinstance(config.purge, list):
-        raise ConfigError(f"{path}: anonymise and purge must be lists")
+    for name in ("anonymise", "purge"):
+        value = getattr(config, name)
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: {name} must be a list of strings")
+    try:
+        config.days = check_days(config.days)
+    except PurgeError as error:
+        raise ConfigError(f"{path}: {error}") from error
     return config
+
+
+def purge_folders(folders: list[str]) -> tuple[list[str], list[str]]:
+    """The folders to purge, and the optional (``-``) ones skipped because they are absent."""
+    present: list[str] = []
+    skipped: list[str] = []
+    for folder in folders:
+        if folder.startswith("-"):
+            folder = folder[1:]
+            if not os.path.lexists(folder):
+                skipped.append(folder)
+                continue
+        present.append(folder)
+    return present, skipped
 
 
 def _signature(path: str) -> list[int]:
@@ -84,6 +109,7 @@ def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, 
     folder = Path(config.state_dir)
     done_file = folder / "done.json"
     errors: list[str] = []
+    warnings: list[str] = []
     try:
         done: dict[str, list[int]] = json.loads(done_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -107,6 +133,7 @@ def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, 
                 progress.close()
             lines += result.lines
             anonymised += result.changed
+            warnings += result.warnings
             done[path] = _signature(path)
         except (LogFileError, OSError) as error:
             errors.append(str(error))
@@ -117,7 +144,8 @@ def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, 
         # Without the holds we cannot know what must be kept: purge nothing this time.
         errors.append(f"{error}; nothing purged")
         holds = None
-    purged = purge(config.purge, config.days, holds, now=now) if holds is not None else []
+    folders, absent = purge_folders(config.purge)
+    purged = purge(folders, config.days, holds, now=now) if holds is not None else []
     deleted = [result.path for result in purged if result.deleted]
     held = [result.path for result in purged if result.hold is not None]
     errors += [result.error for result in purged if result.error]
@@ -130,6 +158,8 @@ def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, 
         "addresses_masked": masker.masked,
         "files_deleted": deleted,
         "holds_honoured": held,
+        "optional_folders_absent": absent,
+        "warnings": warnings,
         "errors": errors,
     }
     try:
@@ -141,6 +171,6 @@ def run_nightly(config: Config, now: datetime | None = None) -> tuple[dict[str, 
     summary = (
         f"nightly: {len(files)} files ({anonymised} anonymised, {skipped} already done), "
         f"{lines} lines, {masker.masked} addresses masked, {len(deleted)} deleted, "
-        f"{len(held)} kept under hold, {len(errors)} errors"
+        f"{len(held)} kept under hold, {len(warnings)} warnings, {len(errors)} errors"
     )
     return report, summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import deque
@@ -13,7 +14,36 @@ from . import clock
 from .files import LogFileError, read_chunks
 from .holds import Hold
 
-__all__ = ["PurgeResult", "is_log_name", "newest_entry", "purge"]
+__all__ = [
+    "MIN_DAYS",
+    "PurgeError",
+    "PurgeResult",
+    "check_days",
+    "is_log_name",
+    "newest_entry",
+    "purge",
+]
+
+# Logs are rotated daily, so the file a server is writing can hold nothing newer than a few
+# hours on a quiet site: an age limit under one day (0, or negative) would delete it.
+MIN_DAYS = 1
+
+
+class PurgeError(ValueError):
+    """A purge that must not run (the message says why)."""
+
+
+def check_days(days: object) -> float:
+    """The age limit as a float, or ``PurgeError``: a finite number of at least MIN_DAYS."""
+    if isinstance(days, bool) or not isinstance(days, int | float):
+        raise PurgeError(f"days must be a number, got {days!r}")
+    if not math.isfinite(days) or days < MIN_DAYS:
+        raise PurgeError(
+            f"days must be at least {MIN_DAYS} (got {days:g}): a shorter limit would delete "
+            "the log the server is writing"
+        )
+    return float(days)
+
 
 _MONTHS = {
     name: number
@@ -97,7 +127,8 @@ def newest_entry(path: str | Path) -> datetime | None:
             tail.extend(handle.read().split(b"\n")[1:])
     else:
         pending = b""
-        for chunk in read_chunks(path):
+        # Trailing garbage after a gzip's members does not hide its newest entry.
+        for chunk in read_chunks(path, trailing_garbage=lambda size: None):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
             tail.extend(lines)
@@ -118,6 +149,7 @@ def purge(
     Returns one result per file that is old enough, whether deleted, kept under a hold or
     failed. Files that are recent enough are not reported.
     """
+    days = check_days(days)  # before anything is looked at, let alone deleted
     now = now or clock.now()
     cutoff = now - timedelta(days=days)
     results: list[PurgeResult] = []

@@ -60,3 +60,39 @@ def test_sigkill_mid_run_then_rerun(tmp_path: Path, name: str, lines: int) -> No
     assert result == expected  # every line once, in order, masked
     assert temp_files(tmp_path) == []
     assert os.listdir(tmp_path) == [name]
+
+
+def test_sigkill_through_a_symlink_then_rerun(tmp_path: Path) -> None:
+    """Through a link the temporary file sits next to the target (so the rename stays on one
+    file system) and the next run through the link removes it."""
+    real = tmp_path / "real"
+    real.mkdir()
+    data = many_lines(150_000)
+    log = real / "access.log.1"
+    log.write_bytes(data)
+    link = tmp_path / "access.log.1"
+    link.symlink_to(log)
+    command = [sys.executable, "-m", "logrotate", "anonymise", str(link)]
+
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not any(path.stat().st_size > 256 * 1024 for path in temp_files(real)):
+        assert process.poll() is None, "finished before it could be killed: make the file bigger"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    process.stderr.close()
+
+    expected = LogMasker().process(data)
+    assert log.read_bytes() in (data, expected)
+    assert link.is_symlink()
+    assert temp_files(tmp_path) == []
+
+    rerun = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=120)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert log.read_bytes() == expected
+    assert link.is_symlink() and os.readlink(link) == str(log)
+    assert os.listdir(real) == [log.name]

@@ -8,7 +8,10 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from logrotate.holds import HoldStore
+from logrotate.purge import PurgeError, check_days, purge
 from tests.logrotate.logdata import NOW, combined_line
 
 
@@ -194,3 +197,46 @@ def test_the_clock_is_the_one_the_operator_sets(tmp_path: Path, run_cli) -> None
     later = (NOW + timedelta(days=7.5)).isoformat()
     dry = run_cli("purge", str(folder), "--dry-run", env={"LOGROTATE_NOW": later})
     assert dry.stdout.decode().count("would delete: ") == 14  # all but notes.txt
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "-0.5", "0.5", "nan", "inf", "-inf", "seven"])
+def test_purge_refuses_an_age_limit_that_would_delete_the_live_log(
+    tmp_path: Path, run_cli, days: str
+) -> None:
+    """Before: ``--days 0`` deleted every log, the one nginx is writing included."""
+    folder = tmp_path / "logs"
+    files = make_folder(folder)
+
+    result = run_cli("purge", str(folder), f"--days={days}")
+
+    assert result.returncode == 2  # a usage error, before anything is looked at
+    stderr = result.stderr.decode()
+    assert "argument --days" in stderr
+    assert (
+        "must be at least 1" in stderr and "would delete the log the server is writing" in stderr
+    ) or "must be a number of days, got 'seven'" in stderr
+    assert all(path.exists() for path in files.values())
+
+
+def test_purge_accepts_one_day_and_keeps_the_live_log(tmp_path: Path, run_cli) -> None:
+    """The other side: the smallest allowed limit deletes what is older, never today's log."""
+    folder = tmp_path / "logs"
+    files = make_folder(folder)
+
+    result = run_cli("purge", str(folder), "--days", "1")
+
+    assert result.returncode == 0, result.stderr
+    assert files["access.log.0"].exists()  # newest entry 0.1 days old: the live log
+    assert not files["access.log.1"].exists()  # 1.1 days
+    assert not files["new-no-stamps.log"].exists()  # no stamps, mtime 2 days ago
+    assert files["notes.txt"].exists()
+
+
+@pytest.mark.parametrize("days", [0, -7, 0.99, float("nan"), True, "7", None])
+def test_purge_function_checks_days_too(tmp_path: Path, days: object) -> None:
+    folder = tmp_path / "logs"
+    files = make_folder(folder)
+    with pytest.raises(PurgeError):
+        purge([str(folder)], days, [], now=NOW)  # type: ignore[arg-type]
+    assert all(path.exists() for path in files.values())
+    assert check_days(1) == 1.0 and check_days(7.5) == 7.5

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from tests.logrotate.conftest import ROOT
 from tests.logrotate.logdata import CHROME, NOW, combined_line, many_lines
 
 
@@ -95,7 +100,7 @@ def test_nightly_does_all_it_can_then_fails(tmp_path: Path, run_cli) -> None:
     summary = result.stdout.decode().strip()
     assert summary == (
         "nightly: 5 files (4 anonymised, 0 already done), 152 lines, 170 addresses masked, "
-        "1 deleted, 1 kept under hold, 1 errors"
+        "1 deleted, 1 kept under hold, 0 warnings, 1 errors"
     )
     report = json.loads((tmp_path / "state" / "report.json").read_text())
     assert report["files_deleted"] == [str(logs / "access.log.8")]
@@ -120,3 +125,148 @@ def test_nightly_rejects_a_bad_config(tmp_path: Path, run_cli) -> None:
     result = run_cli("nightly", "--config", str(config))
     assert result.returncode == 1
     assert b"unknown settings: purge_days" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "days must be at least 1 (got 0)"),
+        ("-3", "days must be at least 1 (got -3)"),
+        ("0.5", "days must be at least 1 (got 0.5)"),
+        ("nan", "days must be at least 1 (got nan)"),
+        ("inf", "days must be at least 1 (got inf)"),
+        ("true", "days must be a number, got True"),
+        ('"7"', "days must be a number, got '7'"),
+    ],
+)
+def test_nightly_refuses_days_that_would_delete_the_live_log(
+    tmp_path: Path, run_cli, value: str, message: str
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    live = logs / "access.log"
+    live.write_bytes(many_lines(10))
+    rotated = logs / "access.log.1"
+    rotated.write_bytes(many_lines(10))
+    config = tmp_path / "nightly.toml"
+    config.write_text(
+        f'anonymise = ["{logs}/*.log.[0-9]*"]\npurge = ["{logs}"]\ndays = {value}\n'
+        f'state_dir = "{tmp_path / "state"}"\n'
+    )
+
+    result = run_cli("nightly", "--config", str(config))
+
+    assert result.returncode == 1
+    assert f"{config}: {message}".encode() in result.stderr
+    assert live.read_bytes() == many_lines(10) == rotated.read_bytes()  # nothing done at all
+
+
+def test_nightly_accepts_one_day(tmp_path: Path, run_cli) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_bytes(many_lines(10))  # entries two hours old
+    config = tmp_path / "nightly.toml"
+    config.write_text(f'purge = ["{logs}"]\ndays = 1\nstate_dir = "{tmp_path / "state"}"\n')
+    result = run_cli("nightly", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert (logs / "access.log").exists()
+
+
+def test_nightly_optional_folders_are_skipped_required_ones_fail(tmp_path: Path, run_cli) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    missing = tmp_path / "website"
+    config = tmp_path / "nightly.toml"
+    state = tmp_path / "state"
+    report_file = state / "report.json"
+
+    def write(purge: str) -> None:
+        config.write_text(f'purge = [{purge}]\nstate_dir = "{state}"\nreport = "{report_file}"\n')
+
+    write(f'"{logs}", "-{missing}"')
+    optional = run_cli("nightly", "--config", str(config))
+    assert optional.returncode == 0, optional.stderr
+    assert json.loads(report_file.read_text())["optional_folders_absent"] == [str(missing)]
+
+    write(f'"{logs}", "{missing}"')  # without the "-", a missing folder is a mistake
+    required = run_cli("nightly", "--config", str(config))
+    assert required.returncode == 1
+    assert f"{missing}: No such file or directory".encode() in required.stderr
+
+    missing.mkdir()
+    old = (NOW - timedelta(days=9)).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    (missing / "access.log.3").write_text(combined_line("192.0.2.1", when=old))
+    write(f'"{logs}", "-{missing}"')  # present: purged like any other folder
+    present = run_cli("nightly", "--config", str(config))
+    assert present.returncode == 0, present.stderr
+    assert not (missing / "access.log.3").exists()
+    assert json.loads(report_file.read_text())["optional_folders_absent"] == []
+
+
+def shipped_config_under(root: Path) -> Path:
+    """``logrotate/deploy/nightly.toml`` with every absolute path moved below ``root``."""
+    text = (ROOT / "logrotate" / "deploy" / "nightly.toml").read_text()
+    text = text.replace('"/var/', f'"{root}/var/').replace('"-/var/', f'"-{root}/var/')
+    settings = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    paths = re.findall(r'"-?(/[^"]*)"', "\n".join(settings))
+    assert paths and all(path.startswith(f"{root}/") for path in paths)  # nothing outside
+    config = root / "nightly.toml"
+    config.write_text(text)
+    return config
+
+
+def test_shipped_config_runs_on_a_server_without_var_log_website(tmp_path: Path, run_cli) -> None:
+    """Before: the shipped config failed (exit 1) where /var/log/website does not exist."""
+    nginx_logs = tmp_path / "var" / "log" / "nginx"
+    nginx_logs.mkdir(parents=True)
+    live = many_lines(5)
+    (nginx_logs / "access.log").write_bytes(live)
+    rotated = nginx_logs / "access.log-20261123"
+    rotated.write_bytes(many_lines(20))
+    config = shipped_config_under(tmp_path)
+
+    result = run_cli("nightly", "--config", str(config), "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert b"0 errors" in result.stdout
+    assert rotated.read_bytes() != many_lines(20)
+    assert (nginx_logs / "access.log").read_bytes() == live  # the live log is never rewritten
+    report = json.loads((tmp_path / "var/lib/logrotate-anon/nightly-report.json").read_text())
+    assert report["optional_folders_absent"] == [str(tmp_path / "var" / "log" / "website")]
+
+
+def test_nightly_warns_about_trailing_garbage_and_masks_the_members(
+    tmp_path: Path, run_cli
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "access.log.2.gz"
+    log.write_bytes(gzip.compress(many_lines(30)) + b"garbage 198.51.100.1\n")
+    config = write_config(tmp_path, logs)
+
+    result = run_cli("nightly", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert f"logrotate: warning: {log}: decompression OK".encode() in result.stderr
+    assert b"1 warnings, 0 errors" in result.stdout
+    report = json.loads((tmp_path / "state" / "report.json").read_text())
+    assert len(report["warnings"]) == 1 and report["errors"] == []
+    assert b"198.51.100.1" not in gzip.decompress(log.read_bytes())
+
+
+def test_nightly_refuses_a_hard_linked_log_and_does_the_rest(tmp_path: Path, run_cli) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    linked = logs / "access.log.1"
+    linked.write_bytes(many_lines(20))
+    os.link(linked, tmp_path / "copy-for-ticket.log")
+    other = logs / "access.log.2"
+    other.write_bytes(many_lines(20))
+    config = write_config(tmp_path, logs)
+
+    result = run_cli("nightly", "--config", str(config))
+
+    assert result.returncode == 1
+    assert f"{linked}: has 2 hard links; left as it was".encode() in result.stderr
+    assert linked.read_bytes() == many_lines(20) == (tmp_path / "copy-for-ticket.log").read_bytes()
+    assert other.read_bytes() != many_lines(20)  # the others are still done
