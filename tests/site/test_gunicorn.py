@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKENDS
 from website.consent.storage import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +30,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gunicorn")
     port = free_port()
-    database = f"sqlite:///{folder / 'receipts.db'}"
+    if request.param == "sqlite":
+        database = f"sqlite:///{folder / 'receipts.db'}"
+    else:
+        postgres = request.getfixturevalue("postgres")
+        database = postgres.url(postgres.create_database(template=None))
     env = {
         **os.environ,
         "PORT": str(port),
@@ -42,6 +47,9 @@ def server(tmp_path_factory):
         "DATABASE_URL": database,
         "SECRET_KEY": "gunicorn-test-key",
     }
+    # The deploy step: migrate first (the app refuses an unmigrated database).
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],

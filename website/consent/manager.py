@@ -8,7 +8,6 @@ and expire the cookies of refused services.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,7 +133,7 @@ def record(
             stored.categories,
             stored.services,
             stored.method,
-            datetime.strptime(stored.created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            stored.created_at,
         )
         receipt = stored
     g.consent_decision = decision
