@@ -25,11 +25,13 @@ depends_on = None
 SQLITE_IMMUTABLE = """CREATE TRIGGER receipts_are_immutable BEFORE UPDATE ON receipts
    BEGIN SELECT RAISE(ABORT, 'consent receipts are immutable'); END"""
 
-# created_at is fixed-width text ("2026-01-01T00:00:00.000000Z"): shift the date and time part,
-# keep the fraction and the Z (characters 20..27).
+# created_at is fixed-width text ("2026-01-01T00:00:00.000000Z"): shift the whole seconds
+# (characters 1..19; SQLite would round a fraction such as .999999 into the next second) and
+# keep the fraction and the Z (characters 20..27) as they are.
 SQLITE_FILL_EXPIRY = (
     "UPDATE receipts SET expires_at = "
-    "strftime('%Y-%m-%dT%H:%M:%S', created_at, '+183 days') || substr(created_at, 20)"
+    "strftime('%Y-%m-%dT%H:%M:%S', substr(created_at, 1, 19), '+183 days') "
+    "|| substr(created_at, 20)"
 )
 POSTGRESQL_FILL_EXPIRY = "UPDATE receipts SET expires_at = created_at + interval '183 days'"
 
