@@ -67,13 +67,25 @@ class PostgresServer:
             shutil.chown(self.folder, "postgres")
         self._run("initdb", "-D", f"{self.folder}/data", "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C.UTF-8")
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        self._run("pg_ctl", "-D", f"{self.folder}/data", "-l", f"{self.folder}/log", "-w",
-                  "-o", options, "start")
-        self.admin = psycopg.connect(self.dsn("postgres"), autocommit=True)
+        self.resume()
         return self
+
+    def _options(self) -> str:
+        return (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=200")
+
+    def halt(self) -> None:
+        """Stop the server but keep its data (an outage); :meth:`resume` brings it back."""
+        if self.admin is not None:
+            self.admin.close()
+            self.admin = None
+        self._run("pg_ctl", "-D", f"{self.folder}/data", "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        self._run("pg_ctl", "-D", f"{self.folder}/data", "-l", f"{self.folder}/log", "-w",
+                  "-o", self._options(), "start")
+        self.admin = psycopg.connect(self.dsn("postgres"), autocommit=True)
 
     def stop(self) -> None:
         if self.admin is not None:
