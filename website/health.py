@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 
 from .errors import wants_json
-from .store import SchemaError, StorageError, StorageUnavailable, get_store
+from .store import SchemaError, SchemaMissing, StorageError, StorageUnavailable, get_store
 
 #: Seconds a client should wait before retrying a write the store refused.
 RETRY_AFTER = 30
@@ -32,6 +32,10 @@ def readyz() -> tuple[Response, int]:
     """200 ``{"database": "ok"}``, or 503 with the state and a sentence saying why."""
     try:
         get_store().check_ready()
+    except SchemaMissing as exc:
+        current_app.logger.warning("readyz: %s", exc)
+        response = jsonify(database="schema_missing", message=NOT_MIGRATED)
+        return _no_store(response), 503
     except SchemaError as exc:
         current_app.logger.warning("readyz: %s", exc)
         response = jsonify(database="schema_outdated", message=NOT_MIGRATED)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.conftest import post_choice
 from website import create_app
 from website.store import SchemaError, head_revision, open_store, upgrade
 
@@ -85,17 +86,37 @@ def test_start_up_refuses_an_old_schema_and_names_the_command(tmp_path):
     path = legacy_copy(tmp_path, 2)
     with pytest.raises(SchemaError, match=r"revision '0002'.*flask --app wsgi db upgrade"):
         create_app({"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{path}"})
+
+
+def assert_serves_without_schema(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """No schema yet: nothing can go into a wrong one, so the site serves and says why."""
+    app = create_app({"SECRET_KEY": "k", "DATABASE_URL": url})
+    assert "flask --app wsgi db upgrade" in caplog.text
+    client = app.test_client()
+    assert client.get("/").status_code == 200 and client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["database"] == "schema_missing"
+    response = post_choice(client, {"categories": {}})
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "storage_unavailable"
+    app.extensions["receipt_store"].close()
+    upgrade(url)  # the operator runs the command: recording works, no restart
+    assert client.get("/readyz").status_code == 200
+    assert post_choice(client, {"categories": {}}).status_code == 200
+
+
+def test_a_missing_sqlite_file_serves_pages_and_records_nothing(tmp_path, caplog):
     missing = tmp_path / "never-created.db"
-    with pytest.raises(SchemaError, match=r"no receipt database.*flask --app wsgi db upgrade"):
-        create_app({"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{missing}"})
+    app = create_app({"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{missing}"})
     assert not missing.exists()  # the app never creates or migrates the database itself
+    app.extensions["receipt_store"].close()
+    assert_serves_without_schema(f"sqlite:///{missing}", caplog)
 
 
-def test_start_up_refuses_an_empty_postgresql_database(postgres):
+def test_an_empty_postgresql_database_serves_pages_and_records_nothing(postgres, caplog):
     name = postgres.create_database(template=None)
     try:
-        with pytest.raises(SchemaError, match=r"no schema yet.*flask --app wsgi db upgrade"):
-            create_app({"SECRET_KEY": "k", "DATABASE_URL": postgres.url(name)})
+        assert_serves_without_schema(postgres.url(name), caplog)
     finally:
         postgres.drop_database(name)
 

@@ -1,9 +1,10 @@
 """The receipt store: SQLAlchemy Core on SQLite (embedded) or PostgreSQL (several nodes).
 
 The app opens one pooled engine at start-up and checks that the schema is the head revision;
-it never migrates (``flask --app wsgi db upgrade`` does). A database that cannot be opened does
-not stop the app: pages and ``/healthz`` keep working, recording answers 503 and ``/readyz`` says
-why, until the database is back (the pool reconnects by itself).
+it never migrates (``flask --app wsgi db upgrade`` does) and refuses to start on an older or
+newer schema. A database that cannot be opened, or holds no schema yet, does not stop the app:
+pages and ``/healthz`` keep working, recording answers 503 and ``/readyz`` says why, until the
+database is back or migrated (the pool reconnects by itself).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .engine import DatabaseSettings, make_engine, parse_url, safe_url
 from .errors import (
     UPGRADE_COMMAND,
     SchemaError,
+    SchemaMissing,
     StorageConflict,
     StorageError,
     StorageUnavailable,
@@ -44,10 +46,11 @@ def init_app(app: Flask) -> ReceiptStore:
     app.extensions[EXTENSION] = store
     try:
         store.check_schema()
-    except StorageUnavailable as exc:
-        # Not fatal: a worker that cannot open the database still serves pages and /healthz.
-        app.logger.warning("receipt store unavailable at start-up (%s); recording answers 503 "
-                           "until it is back", exc)
+    except (StorageUnavailable, SchemaMissing) as exc:
+        # Not fatal: a worker that cannot open the database, or finds no schema in it yet, still
+        # serves pages and /healthz; recording answers 503 and /readyz says why.
+        app.logger.warning("receipt store not usable at start-up (%s); recording answers 503 "
+                           "until it is", exc)
     except SchemaError as exc:
         if not _loaded_by_cli():
             raise SchemaError(f"refusing to start: {exc}") from None
@@ -63,6 +66,7 @@ __all__ = [
     "DatabaseSettings",
     "ReceiptStore",
     "SchemaError",
+    "SchemaMissing",
     "StorageConflict",
     "StorageError",
     "StorageUnavailable",

@@ -26,7 +26,12 @@ class StorageConflict(StorageError):
 
 
 class SchemaError(StorageError):
-    """The database schema is not the one this code needs (missing, older or newer)."""
+    """The database schema is not the one this code needs (older or newer): refuse to start."""
+
+
+class SchemaMissing(SchemaError):
+    """There is no schema at all yet (a new file or an empty database): nothing can be written
+    into a wrong schema, so the app serves pages and answers 503 until it is created."""
 
 
 @contextmanager
@@ -39,12 +44,16 @@ def translated(what: str) -> Iterator[None]:
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
         detail = str(exc.orig) if exc.orig is not None else str(exc)
         if "no such table" in detail:
-            raise SchemaError(f"{what}: {detail}; run `{UPGRADE_COMMAND}`") from None
+            raise SchemaMissing(f"{what}: {detail}; run `{UPGRADE_COMMAND}`") from None
         raise StorageUnavailable(f"{what}: {detail}") from None
     except (sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
         raise StorageUnavailable(f"{what}: {exc}") from None
     except sa_exc.IntegrityError as exc:
         raise StorageConflict(f"{what}: {exc.orig}") from None
+    except sa_exc.ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined_table
+            raise SchemaMissing(f"{what}: {exc.orig}; run `{UPGRADE_COMMAND}`") from None
+        raise StorageError(f"{what}: {exc.orig}") from None
     except sa_exc.DBAPIError as exc:
         if type(exc) is sa_exc.DatabaseError:  # e.g. "file is not a database": cannot be used
             raise StorageUnavailable(f"{what}: {exc.orig}") from None

@@ -26,7 +26,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, inspect, text
 
 from .engine import DatabaseSettings, create_sqlite_file, make_engine, parse_url, sqlite_file
-from .errors import SchemaError, StorageError, translated
+from .errors import SchemaError, SchemaMissing, StorageError, translated
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Any fixed 64-bit number, the same in every process: "the receipt store is being migrated".
@@ -155,7 +155,7 @@ def check_revision(connection: Connection) -> None:
     if revision == head:
         return
     if revision is None:
-        raise SchemaError(
+        raise SchemaMissing(
             "the receipt database has no schema yet: run `flask --app wsgi db upgrade`"
         )
     if not known_revision(revision):

@@ -18,7 +18,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from website.consent.receipts import Notice, Receipt
 
 from .engine import DatabaseSettings, make_engine, parse_url, safe_url, sqlite_file
-from .errors import SchemaError, StorageConflict, StorageError, StorageUnavailable, translated
+from .errors import (
+    SchemaMissing,
+    StorageConflict,
+    StorageError,
+    StorageUnavailable,
+    translated,
+)
 from .migrate import check_revision
 from .tables import RECEIPT_COLUMNS, gpc_views, notices, receipts
 
@@ -79,7 +85,7 @@ class ReceiptStore:
         try:
             path.stat()
         except FileNotFoundError:
-            raise SchemaError(
+            raise SchemaMissing(
                 f"there is no receipt database at {path}: run `flask --app wsgi db upgrade`"
             ) from None
         except OSError as exc:
@@ -231,4 +237,4 @@ def open_store(url: str | DatabaseSettings) -> ReceiptStore:
     return ReceiptStore(settings)
 
 
-__all__ = ["ReceiptStore", "SchemaError", "StorageError", "StorageUnavailable", "open_store"]
+__all__ = ["ReceiptStore", "StorageError", "StorageUnavailable", "open_store"]
