@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +18,20 @@ from website.store import DatabaseSettings, ReceiptStore, StorageError
 
 from .receipts import Receipt, iso_utc
 
+#: Statement (PostgreSQL) or lock-wait (SQLite) limit for operator commands: ten minutes.
+COMMAND_TIMEOUT_MS = 600_000
+
 receipts_cli = AppGroup("receipts", help="Consent receipts: export, look up, purge.")
 
 
 @contextmanager
 def _store() -> Iterator[ReceiptStore]:
     """A store for one command; a database failure becomes a clear message and exit 1."""
-    store = ReceiptStore(DatabaseSettings.from_config(current_app.config))
+    settings = DatabaseSettings.from_config(current_app.config)
+    # An export or purge of a large store may legitimately run longer than a web request.
+    settings = replace(settings, statement_timeout_ms=max(settings.statement_timeout_ms,
+                                                          COMMAND_TIMEOUT_MS))
+    store = ReceiptStore(settings)
     try:
         yield store
     except StorageError as exc:
