@@ -253,3 +253,38 @@ def test_a_locked_sqlite_database_times_out_as_unavailable(tmp_path):
     store.add(*make_receipt())  # and works again once the lock is gone
     holder.close()
     store.close()
+
+
+def test_export_streams_in_flat_memory(fresh):
+    import tracemalloc
+
+    from website.store.store import _row
+    from website.store.tables import notices, receipts
+
+    receipt, notice = make_receipt()
+    rows = [_row(replace(receipt, receipt_id=f"r-{number:06d}",
+                         consent_id=f"c-{number % 97}")) for number in range(4000)]
+    with fresh.engine.begin() as connection:
+        connection.execute(notices.insert().values(
+            notice_hash=notice.notice_hash, revision=notice.revision,
+            language=notice.language, content=notice.content))
+        connection.execute(receipts.insert(), rows)
+    del rows
+
+    def peak(consume) -> int:
+        tracemalloc.start()
+        try:
+            consume()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    def stream() -> None:
+        count = 0
+        for _ in fresh.export():
+            count += 1
+        assert count == 4000
+
+    held = peak(lambda: list(fresh.export()))
+    streamed = peak(stream)
+    assert streamed * 2 < held, (streamed, held)

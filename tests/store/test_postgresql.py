@@ -71,6 +71,12 @@ def test_least_privilege_roles_from_the_deploy_files(postgres, tmp_path):
         assert granted.returncode == 0, granted.stderr
 
         app_url = postgres.url("roles_test", "website_app")
+        # The unit's ExecStartPre runs `db upgrade` as the app role: a no-op on a current schema.
+        confirm = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT, env={**env, "DATABASE_URL": app_url}, capture_output=True, text=True,
+            timeout=120)
+        assert confirm.returncode == 0, confirm.stderr
         app = create_app({"SECRET_KEY": "k", "DATABASE_URL": app_url})
         client = app.test_client()
         assert client.get("/readyz").get_json() == {"database": "ok"}

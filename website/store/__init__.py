@@ -48,9 +48,11 @@ def init_app(app: Flask) -> ReceiptStore:
         store.check_schema()
     except (StorageUnavailable, SchemaMissing) as exc:
         # Not fatal: a worker that cannot open the database, or finds no schema in it yet, still
-        # serves pages and /healthz; recording answers 503 and /readyz says why.
-        app.logger.warning("receipt store not usable at start-up (%s); recording answers 503 "
-                           "until it is", exc)
+        # serves pages and /healthz; recording answers 503 and /readyz says why. (Quiet for a
+        # `flask` command on a new database: it is most likely `db upgrade` creating it.)
+        if not (isinstance(exc, SchemaMissing) and _loaded_by_cli()):
+            app.logger.warning("receipt store not usable at start-up (%s); recording answers "
+                               "503 until it is", exc)
     except SchemaError as exc:
         if not _loaded_by_cli():
             raise SchemaError(f"refusing to start: {exc}") from None
