@@ -18,9 +18,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-# Serve the site with gunicorn on http://127.0.0.1:$(PORT) (embedded SQLite in ./instance).
+# Serve the site with gunicorn on http://127.0.0.1:$(PORT) (embedded SQLite in ./instance unless
+# DATABASE_URL says otherwise); the database is created or migrated first.
 run: $(VENV)/.runtime
-	$(BIN)/flask --app wsgi init-db
+	$(BIN)/flask --app wsgi db upgrade
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # axe-core for the browser tests (package-lock.json pins it).

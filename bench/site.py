@@ -40,6 +40,8 @@ def start_gunicorn(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes],
         "DATABASE_URL": f"sqlite:///{folder / 'receipts.db'}",
         "SECRET_KEY": "benchmark-only-key",
     }
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,

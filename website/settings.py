@@ -13,6 +13,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 _ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("DATABASE_URL", str),
+    "DATABASE_POOL_SIZE": ("DATABASE_POOL_SIZE", int),
+    "DATABASE_MAX_OVERFLOW": ("DATABASE_MAX_OVERFLOW", int),
+    "DATABASE_POOL_TIMEOUT": ("DATABASE_POOL_TIMEOUT", int),
+    "DATABASE_CONNECT_TIMEOUT": ("DATABASE_CONNECT_TIMEOUT", int),
+    "DATABASE_STATEMENT_TIMEOUT_MS": ("DATABASE_STATEMENT_TIMEOUT_MS", int),
     "CONSENT_CATALOG": ("CONSENT_CATALOG", str),
     "LEGAL_TEXTS_DIR": ("LEGAL_TEXTS_DIR", str),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
@@ -30,6 +35,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
     """Settings that are safe for local use on a fresh machine."""
     return {
         "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'receipts.db'}",
+        # Pool per app process; seconds, except the statement timeout (milliseconds).
+        "DATABASE_POOL_SIZE": 5,
+        "DATABASE_MAX_OVERFLOW": 5,
+        "DATABASE_POOL_TIMEOUT": 5,
+        "DATABASE_CONNECT_TIMEOUT": 5,
+        "DATABASE_STATEMENT_TIMEOUT_MS": 5000,
         "CONSENT_CATALOG": str(PACKAGE_DIR / "consent" / "catalog.toml"),
         "LEGAL_TEXTS_DIR": str(PACKAGE_DIR / "legal"),
         "TRUSTED_PROXIES": 0,

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import BACKENDS
 from website import create_app
-from website.consent.storage import open_store
+from website.consent.storage import open_store, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -45,9 +46,16 @@ class Server:
             store.close()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request, tmp_path_factory) -> Server:
+    """The site on a real HTTP server, once on SQLite and once on PostgreSQL."""
     tmp = tmp_path_factory.mktemp("banner-site")
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp / 'receipts.db'}"
+        upgrade(database_url)
+    else:
+        postgres = request.getfixturevalue("postgres")
+        database_url = postgres.url(postgres.create_database())
     old = os.environ.get("INSTANCE_PATH")
     os.environ["INSTANCE_PATH"] = str(tmp)
     try:
@@ -55,7 +63,7 @@ def server(tmp_path_factory) -> Server:
             {
                 "TESTING": True,
                 "SECRET_KEY": "browser-test-secret",
-                "DATABASE_URL": f"sqlite:///{tmp / 'receipts.db'}",
+                "DATABASE_URL": database_url,
             }
         )
     finally:

@@ -408,7 +408,7 @@ def test_lost_answer_is_retried_without_a_second_receipt(visit, server):
     )
     store = open_store(server.app.config["DATABASE_URL"])
     try:
-        stored = store.by_decision_id(sent[0])
+        stored = store.by_decision_id(v.consent_id(), sent[0])
     finally:
         store.close()
     assert stored is not None and stored.action == "accept_all"

@@ -61,15 +61,23 @@ def count_receipts(database: Path) -> int:
 
 
 @contextmanager
-def run_gunicorn(folder: Path, *args: str, workers: int = 2, **env: str) -> Iterator[Gunicorn]:
-    """Start gunicorn with the shipped config (plus ``args``), wait until ``/healthz`` answers,
-    and stop it afterwards. Both logs go to files in ``folder``."""
+def run_gunicorn(
+    folder: Path,
+    *args: str,
+    workers: int = 2,
+    database_url: str | None = None,
+    migrate: bool = True,
+    **env: str,
+) -> Iterator[Gunicorn]:
+    """Migrate (the deploy step, ``flask db upgrade``), start gunicorn with the shipped config
+    (plus ``args``), wait until ``/healthz`` answers, and stop it afterwards. Both logs go to
+    files in ``folder``; the database is a SQLite file there unless ``database_url`` says."""
     port = free_port()
     server = Gunicorn(
         host="127.0.0.1",
         port=port,
         folder=folder,
-        database_url=f"sqlite:///{folder / 'receipts.db'}",
+        database_url=database_url or f"sqlite:///{folder / 'receipts.db'}",
         access_log=folder / "access.log",
         error_log=folder / "error.log",
     )
@@ -84,6 +92,9 @@ def run_gunicorn(folder: Path, *args: str, workers: int = 2, **env: str) -> Iter
         "ERROR_LOG": str(server.error_log),
         **env,
     }
+    if migrate:
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                       cwd=ROOT, env=environment, check=True, capture_output=True)
     output = open(folder / "gunicorn.out", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *args, "wsgi:app"],

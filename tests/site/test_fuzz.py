@@ -29,6 +29,7 @@ from tests.site.gunicorn_server import (
     parse_response,
     run_gunicorn,
 )
+from website.store import ReceiptStore
 
 SEED = 20261201
 CLIENT_REQUESTS = 3000
@@ -136,17 +137,10 @@ def check(status: int, before: int, after: int, described: str) -> None:
 # --- through the test client --------------------------------------------------------------------
 
 
-@pytest.fixture
-def receipts(app: Flask, client: FlaskClient) -> Iterator[Receipts]:
-    client.get("/")  # the app creates its store (and the schema) on first use
-    counter = Receipts(Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")))
-    yield counter
-    counter.close()
-
-
 def test_fuzzed_requests_through_the_app(
-    app: Flask, client: FlaskClient, receipts: Receipts
+    app: Flask, client: FlaskClient, store: ReceiptStore
 ) -> None:
+    receipts = store  # counted through the store: SQLite or PostgreSQL alike
     rng = random.Random(SEED)
     token = csrf_token(client)
     stranger = app.test_client()  # no session, so no valid token

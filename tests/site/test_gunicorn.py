@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.site.gunicorn_server import run_gunicorn
 from website.consent.storage import open_store
 
@@ -17,9 +18,14 @@ VISITORS = 12
 DECISIONS_EACH = 10
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with run_gunicorn(tmp_path_factory.mktemp("gunicorn"), workers=3) as gunicorn:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    database_url = None
+    if request.param == "postgresql":
+        postgres = request.getfixturevalue("postgres")
+        database_url = postgres.url(postgres.create_database(template=None))
+    folder = tmp_path_factory.mktemp("gunicorn")
+    with run_gunicorn(folder, workers=3, database_url=database_url) as gunicorn:
         yield gunicorn.base, gunicorn.database_url
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from website import create_app
 from website.settings import ConfigError, from_environ, persistent_secret_key
+from website.store import upgrade
 
 
 def test_environment_overrides_and_conversions():
@@ -32,15 +33,16 @@ def test_secret_key_is_random_and_persisted(tmp_path):
 def test_app_without_secret_key_uses_the_instance_key(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    upgrade(f"sqlite:///{tmp_path / 'r.db'}")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"})
     assert app.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
-    assert (tmp_path / "r.db").exists()  # schema created at start-up
 
 
 def test_trusted_proxy_address_is_used_for_receipts(tmp_path):
     from tests.conftest import post_choice
     from website.consent.storage import open_store
 
+    upgrade(f"sqlite:///{tmp_path / 'r.db'}")
     app = create_app({"SECRET_KEY": "k", "TRUSTED_PROXIES": 1,
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"})
     client = app.test_client()

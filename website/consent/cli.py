@@ -1,50 +1,89 @@
-"""Operator commands: ``flask --app wsgi receipts export|purge|show``."""
+"""Operator commands: ``flask --app wsgi receipts export|show|purge``."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .storage import open_store
+from website.store import DatabaseSettings, ReceiptStore, StorageError
+
+from .receipts import Receipt, iso_utc
+
+#: Statement (PostgreSQL) or lock-wait (SQLite) limit for operator commands: ten minutes.
+COMMAND_TIMEOUT_MS = 600_000
 
 receipts_cli = AppGroup("receipts", help="Consent receipts: export, look up, purge.")
 
 
+@contextmanager
+def _store() -> Iterator[ReceiptStore]:
+    """A store for one command; a database failure becomes a clear message and exit 1."""
+    settings = DatabaseSettings.from_config(current_app.config)
+    # An export or purge of a large store may legitimately run longer than a web request.
+    settings = replace(settings, statement_timeout_ms=max(settings.statement_timeout_ms,
+                                                          COMMAND_TIMEOUT_MS))
+    store = ReceiptStore(settings)
+    try:
+        yield store
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+
+
 @receipts_cli.command("export")
 def export_command() -> None:
-    """Write every receipt as JSON Lines to standard output, oldest first."""
-    store = open_store(current_app.config["DATABASE_URL"])
-    try:
-        count = 0
+    """Write every receipt as JSON Lines to standard output, oldest first (streamed)."""
+    count = 0
+    with _store() as store:
         for receipt in store.export():
             sys.stdout.write(json.dumps(receipt.as_json(), ensure_ascii=False) + "\n")
             count += 1
-    finally:
-        store.close()
     click.echo(f"{count} receipts exported.", err=True)
 
 
+def _with_notice(store: ReceiptStore, receipt: Receipt) -> dict[str, Any]:
+    record = receipt.as_json()
+    notice = store.notice(receipt.notice_hash)
+    record["notice"] = json.loads(notice.content) if notice else None
+    return record
+
+
 @receipts_cli.command("show")
-@click.argument("consent_id")
-def show_command(consent_id: str) -> None:
-    """One visitor's receipts with the notice each refers to (proof for Art. 7(1) GDPR)."""
-    store = open_store(current_app.config["DATABASE_URL"])
-    try:
-        receipts = store.history(consent_id)
-        if not receipts:
-            raise click.ClickException(f"no receipts for consent id {consent_id!r}")
-        for receipt in receipts:
-            notice = store.notice(receipt.notice_hash)
-            record = receipt.as_json()
-            record["notice"] = json.loads(notice.content) if notice else None
-            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
-    finally:
-        store.close()
+@click.argument("receipt_or_consent_id")
+def show_command(receipt_or_consent_id: str) -> None:
+    """Print ONE JSON document: a receipt with the notice it points to, or, for a consent id,
+    that visitor's receipts (oldest first), each with its notice (proof for Art. 7(1) GDPR)."""
+    with _store() as store:
+        receipt = store.get(receipt_or_consent_id)
+        if receipt is not None:
+            document: dict[str, Any] = _with_notice(store, receipt)
+        else:
+            history = store.history(receipt_or_consent_id)
+            if not history:
+                raise click.ClickException(
+                    f"no receipt and no consent id {receipt_or_consent_id!r}"
+                )
+            document = {
+                "consent_id": receipt_or_consent_id,
+                "receipts": [_with_notice(store, receipt) for receipt in history],
+            }
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _aware(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @receipts_cli.command("purge")
@@ -56,19 +95,22 @@ def show_command(consent_id: str) -> None:
     "(default: RECEIPT_RETENTION_YEARS, 3).",
 )
 @click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
-def purge_command(years: int | None, dry_run: bool) -> None:
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    callback=_aware,
+    help="Reference time in UTC (default: the current time); for reproducible runs.",
+)
+def purge_command(years: int | None, dry_run: bool, now: datetime) -> None:
     """Delete visitors' receipts once the retention period after their last decision is over."""
     years = years or int(current_app.config["RECEIPT_RETENTION_YEARS"])
-    now = datetime.now(UTC)
     # Kept until the end of the year plus N years (limitation period, Sec. 195, 199 BGB).
-    cutoff = f"{now.year - years:04d}-01-01T00:00:00.000000Z"
-    store = open_store(current_app.config["DATABASE_URL"])
-    try:
+    cutoff = datetime(now.year - years, 1, 1, tzinfo=UTC)
+    with _store() as store:
         if dry_run:
             due = store.count_expired(cutoff)
-            click.echo(f"{due} receipts older than {cutoff} would be deleted.")
+            click.echo(f"{due} receipts older than {iso_utc(cutoff)} would be deleted.")
             return
         deleted = store.purge(cutoff)
-    finally:
-        store.close()
-    click.echo(f"{deleted} receipts older than {cutoff} deleted.")
+    click.echo(f"{deleted} receipts older than {iso_utc(cutoff)} deleted.")

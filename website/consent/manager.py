@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -161,17 +161,15 @@ def record(resolved: Resolved) -> Recorded:
     new = stored.receipt_id == receipt.receipt_id
     if not new:
         decision = Decision(
-            stored.consent_id, stored.revision, stored.categories, stored.services,
-            stored.method, _as_datetime(stored.created_at),
+            stored.consent_id,
+            stored.revision,
+            stored.categories,
+            stored.services,
+            stored.method,
+            stored.created_at,
         )
     expire = _cookies_to_expire(decision, withdrawal=stored.action == "withdraw")
     return Recorded(stored, decision, expire, new)
-
-
-def _as_datetime(value: object) -> datetime:  # TEMP until the SQLAlchemy store lands
-    if isinstance(value, datetime):
-        return value
-    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _page_path() -> str:

@@ -1,8 +1,10 @@
 """Consent receipts: the immutable proof of each decision (GDPR Art. 7(1)).
 
 A receipt says who (a pseudonymous consent id), when (UTC), what (every category's and service's
-state), how (method and action), and what the visitor was shown (catalog revision and a hash of
-the notice text, whose full text is kept once in the notices table). It never holds a full IP
+state), how (method and action), what the visitor was shown (catalog revision and a hash of the
+notice text, whose full text is kept once in the notices table), under which privacy policy
+(its "Stand" date and a hash of its text) and app version, until when the decision holds, and
+whether a Global Privacy Control signal was present. It never holds a full IP
 address or a full user agent: the address is truncated (IPv4 /24, IPv6 /48) and the user agent is
 reduced to browser family, OS family and device class before the receipt is built.
 """
@@ -13,7 +15,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from logrotate.ipmask import mask_ip
@@ -21,7 +23,14 @@ from logrotate.useragent import reduce_user_agent
 
 from .decision import Decision
 
-SCHEMA = "website-consent-receipt/1"
+SCHEMA = "website-consent-receipt/2"
+#: How long a decision holds when the caller does not say (about six months).
+DEFAULT_VALIDITY = timedelta(days=183)
+
+
+def iso_utc(moment: datetime) -> str:
+    """The one text form of a time at the edges: ISO 8601, UTC, microseconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -39,11 +48,13 @@ class Notice:
         return cls(hashlib.sha256(text.encode()).hexdigest(), revision, language, text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Receipt:
+    """One stored decision; times are aware UTC datetimes (:meth:`as_json` formats them)."""
+
     receipt_id: str
     consent_id: str
-    created_at: str
+    created_at: datetime
     revision: str
     notice_hash: str
     language: str
@@ -57,9 +68,19 @@ class Receipt:
     ua_os: str
     ua_device: str
     decision_id: str | None = None
+    #: The privacy policy in force: its "Stand" date (ISO) and the sha256 of its text.
+    policy_version: str = ""
+    policy_hash: str = ""
+    app_version: str = ""
+    expires_at: datetime
+    #: A Global Privacy Control signal was present when the decision was made.
+    gpc: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, **asdict(self)}
+        record = asdict(self)
+        record["created_at"] = iso_utc(self.created_at)
+        record["expires_at"] = iso_utc(self.expires_at)
+        return {"schema": SCHEMA, **record}
 
 
 def truncate_address(address: str | None) -> str:
@@ -81,14 +102,24 @@ def build_receipt(
     remote_addr: str | None,
     user_agent: str | None,
     decision_id: str | None = None,
-    **_until_the_store_lands: object,
+    policy_version: str = "",
+    policy_hash: str = "",
+    app_version: str = "",
+    expires_at: datetime | None = None,
+    gpc: bool = False,
 ) -> Receipt:
-    """Build the receipt for a decision; personal data is reduced here, before any storage."""
+    """Build the receipt for a decision; personal data is reduced here, before any storage.
+
+    ``expires_at`` defaults to the decision time plus :data:`DEFAULT_VALIDITY`.
+    """
     reduced = reduce_user_agent(user_agent or "")
+    decided_at = decision.decided_at.astimezone(UTC)
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise ValueError("expires_at must be an aware datetime")
     return Receipt(
         receipt_id=str(uuid.uuid4()),
         consent_id=decision.consent_id,
-        created_at=decision.decided_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        created_at=decided_at,
         revision=decision.revision,
         notice_hash=notice.notice_hash,
         language=notice.language,
@@ -102,6 +133,11 @@ def build_receipt(
         ua_os=reduced.os,
         ua_device=reduced.device,
         decision_id=decision_id,
+        policy_version=policy_version,
+        policy_hash=policy_hash,
+        app_version=app_version,
+        expires_at=(expires_at or decided_at + DEFAULT_VALIDITY).astimezone(UTC),
+        gpc=gpc,
     )
 
 
