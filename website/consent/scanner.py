@@ -23,9 +23,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -302,45 +304,123 @@ def chromium_path() -> str:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
-#: Run in every frame: its origin, storage keys and IndexedDB database names.
+#: Run in every frame: its origin, storage keys and IndexedDB database names. A stub script
+#: whose writes finish later (IndexedDB) puts a promise in ``window.__consentScanReady``.
 _STORAGE_JS = """async () => {
+  try { await window.__consentScanReady; } catch (e) { /* the stub's own failure */ }
   const keys = get => { try { return Object.keys(get()); } catch (e) { return []; } };
   let dbs = [];
   try { dbs = (await indexedDB.databases()).map(d => d.name); } catch (e) { /* none */ }
   return { origin: location.origin, local: keys(() => localStorage),
            session: keys(() => sessionStorage), idb: dbs };
 }"""
+#: Scroll down a screen at a time, two animation frames each (intersection observers run in the
+#: rendering step, so every lazy iframe on the way starts loading), then back to the top.
+_SCROLL_JS = """async () => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const step = window.innerHeight || 800;
+  for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
+    window.scrollTo(0, y);
+    await frame();
+  }
+  window.scrollTo(0, 0);
+  await frame();
+}"""
+#: Appended to every stub script: proves to the scanner that the script has run.
+_RAN_JS = ";(window.__consentScanRan = window.__consentScanRan || {})[{token}] = true;"
+#: Network quiet this long (ms) counts as settled; a settle gives up waiting after ``timeout``.
+QUIET_MS = 500
 
 
-def _stub_body(script: str | None, resource_type: str) -> tuple[int, str, str]:
+def _stub_body(script: str | None, resource_type: str, token: str) -> tuple[int, str, str]:
     """What a stubbed third party answers: a script, a frame document, or an empty 204."""
+    ran = _RAN_JS.replace("{token}", json.dumps(token))
     if resource_type == "script":
-        return 200, "text/javascript", script or "/* stubbed by the cookie scanner */"
+        return 200, "text/javascript", (script or "/* stubbed by the cookie scanner */") + ran
     if resource_type == "document":
-        safe = script.replace("</", "<\\/") if script else ""
-        inline = f"<script>{safe}</script>" if script else ""
-        return 200, "text/html", f"<!doctype html><title>stub</title>{inline}"
+        inline = ((script or "") + ran).replace("</", "<\\/")
+        return 200, "text/html", f"<!doctype html><title>stub</title><script>{inline}</script>"
     return 204, "text/plain", ""
 
 
 class _Recorder:
-    """Collects what one browser profile shows, page by page."""
+    """Collects what one browser profile shows, page by page; tracks requests in flight and
+    the stub scripts served, so that it knows when a page has settled."""
 
-    def __init__(self, state: str, site_origin: str) -> None:
+    def __init__(self, state: str, site_origin: str, scripts: Mapping[str, str],
+                 timeout_ms: int) -> None:
         self.state = state
         self.site_origin = site_origin
         self.site_host = urlsplit(site_origin).hostname or ""
+        self.scripts = scripts
+        self.timeout_ms = timeout_ms
         self.page = "/"
         self.seen: list[Seen] = []
+        self.pending: set[Any] = set()
+        self.last_activity = time.monotonic()
+        self.unran: list[tuple[Any, str]] = []
 
     def is_third_party(self, url: str) -> bool:
         scheme = urlsplit(url).scheme
         return scheme in _DEFAULT_PORTS and origin_of(url) != self.site_origin
 
+    def watch(self, context: Any) -> None:
+        context.on("request", self.on_request)
+        context.on("requestfinished", self.on_done)
+        context.on("requestfailed", self.on_done)
+
     def on_request(self, request: Any) -> None:
+        self.pending.add(request)
+        self.last_activity = time.monotonic()
         if self.is_third_party(request.url):
             origin = origin_of(request.url)
             self.seen.append(Seen(self.state, "request", origin, origin, self.page, True))
+
+    def on_done(self, request: Any) -> None:
+        self.pending.discard(request)
+        self.last_activity = time.monotonic()
+
+    def stub(self, route: Any) -> None:
+        """Answer a third-party request locally (``--stub-third-parties``)."""
+        request = route.request
+        host = urlsplit(request.url).hostname or ""
+        script = next(
+            (js for pattern, js in self.scripts.items() if fnmatch.fnmatch(host, pattern)), None
+        )
+        token = secrets.token_hex(8)
+        status, content_type, body = _stub_body(script, request.resource_type, token)
+        if request.resource_type in ("script", "document"):
+            self.unran.append((request.frame, token))
+        route.fulfill(status=status, content_type=content_type, body=body)
+
+    def _wait(self, page: Any, done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while not done() and time.monotonic() < deadline:
+            page.wait_for_timeout(50)  # lets Playwright deliver the browser's events
+
+    def _quiet(self) -> bool:
+        return not self.pending and time.monotonic() - self.last_activity >= QUIET_MS / 1000
+
+    def _stubs_ran(self) -> bool:
+        still = []
+        for frame, token in self.unran:
+            try:
+                ran = frame.evaluate("t => !!(window.__consentScanRan || {})[t]", token)
+            except Exception:  # noqa: BLE001 - frame detached or navigated: nothing to wait for
+                continue
+            if not ran:
+                still.append((frame, token))
+        self.unran = still
+        return not still
+
+    def settle(self, page: Any) -> None:
+        """Let the page finish: scroll through it a screen at a time (lazy iframes start loading
+        near the viewport), then wait until the network is quiet and every stub script served
+        has run. A page that never goes quiet is collected after the timeout."""
+        page.wait_for_load_state("load")
+        self.last_activity = time.monotonic()
+        page.evaluate(_SCROLL_JS)
+        self._wait(page, lambda: self._quiet() and self._stubs_ran())
 
     def _cookie_third_party(self, domain: str) -> bool:
         domain = domain.lstrip(".")
@@ -365,16 +445,6 @@ class _Recorder:
         for kind, name, origin in found:
             self.seen.append(Seen(self.state, kind, name, origin, self.page,
                                   origin != self.site_origin))
-
-
-def _settle(page: Any) -> None:
-    """Let the page finish: scroll through it (lazy iframes load near the viewport), then wait
-    until the network is idle."""
-    page.wait_for_load_state("load")
-    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_load_state("networkidle")
-    page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_load_state("networkidle")
 
 
 def _decide(page: Any, context: Any, action: str, decision_url: str, path: str) -> None:
@@ -492,49 +562,51 @@ def collect(
         pages, skipped = _discover(p, base_url, candidates, max_pages)
         if not pages:
             raise ScanError(f"no HTML page to scan at {base_url} (skipped: {skipped})")
-        try:
-            browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
-        except PlaywrightError as exc:
-            raise ScanError(f"cannot start chromium at {executable}: {exc}") from None
-        try:
-            for state in STATES:
-                recorder = _Recorder(state, site_origin)
-                context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                              locale="de-DE")
+        for state in STATES:
+            recorder = _Recorder(state, site_origin, scripts, timeout_ms)
+            with tempfile.TemporaryDirectory(prefix="consent-scan-profile-") as profile:
+                context = _launch(p, profile, executable, PlaywrightError)
                 context.set_default_timeout(timeout_ms)
-                context.on("request", recorder.on_request)
+                recorder.watch(context)
                 if stub:
-                    context.route(recorder.is_third_party, _stubber(scripts))
+                    context.route(recorder.is_third_party, recorder.stub)
                 try:
-                    page = context.new_page()
+                    page = context.pages[0] if context.pages else context.new_page()
                     for i, path in enumerate(pages):
                         recorder.page = path
                         page.goto(base + path)
                         if i == 0 and state != "none":
                             action = "reject_all" if state == "rejected" else "accept_all"
-                            _settle(page)
+                            recorder.settle(page)
                             _decide(page, context, action, decision_url, path)
-                        _settle(page)
+                        recorder.settle(page)
                         recorder.collect(context, page)
                 except PlaywrightError as exc:
                     raise ScanError(f"{STATE_TITLES[state]}, {recorder.page}: {exc}") from None
                 finally:
                     context.close()
-                seen.extend(recorder.seen)
-        finally:
-            browser.close()
+            seen.extend(recorder.seen)
     return pages, skipped, seen
 
 
-def _stubber(scripts: Mapping[str, str]) -> Callable[[Any], None]:
-    def answer(route: Any) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        script = next((js for pattern, js in scripts.items() if fnmatch.fnmatch(host, pattern)),
-                      None)
-        status, content_type, body = _stub_body(script, route.request.resource_type)
-        route.fulfill(status=status, content_type=content_type, body=body)
+def _launch(playwright: Any, profile: str, executable: str, error: type[Exception]) -> Any:
+    """A fresh Chromium profile that accepts third-party cookies and storage.
 
-    return answer
+    This Chromium blocks them by default, but many visitors' browsers do not: the scan shows
+    the most a page can store, so an embedded player's storage in its frame counts too.
+    """
+    default = Path(profile) / "Default"
+    default.mkdir()
+    (default / "Preferences").write_text(
+        json.dumps({"profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False}})
+    )
+    try:
+        return playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, args=list(CHROMIUM_ARGS),
+            viewport={"width": 1280, "height": 800}, locale="de-DE",
+        )
+    except error as exc:
+        raise ScanError(f"cannot start chromium at {executable}: {exc}") from None
 
 
 def scan(
