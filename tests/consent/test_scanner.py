@@ -438,3 +438,29 @@ def test_bad_options_are_usage_errors(app, tmp_path):
     missing = run_scan(app, "--stub-third-parties", "--stub-script", "x.example=/no/such.js")
     assert missing.exit_code == 2 and "/no/such.js" in missing.output
     assert run_scan(app, "--max-pages", "0").exit_code == 2
+
+
+@pytest.mark.parametrize(("action", "granted"), [("reject_all", False), ("accept_all", True)])
+def test_without_a_banner_button_the_decision_is_posted_as_the_form(chromium, running_site,
+                                                                     action, granted):
+    """If a banner offers no such button (another layout), the scanner posts the first
+    layer's plain form, as a browser without JavaScript does."""
+    import tempfile
+
+    from playwright.sync_api import Error, sync_playwright
+
+    from website.consent.scanner import _decide, _launch
+
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        context = _launch(p, profile, chromium, Error)
+        try:
+            page = context.pages[0]
+            page.goto(running_site + "/impressum")
+            page.evaluate("document.getElementById('consent-banner').remove()")
+            _decide(page, context, action, running_site + "/consent", "/impressum")
+            state = page.evaluate("fetch('/consent').then(r => r.json())")
+            assert state["decided"] is True
+            assert state["categories"]["statistics"] is granted
+            assert page.locator("#consent-banner").count() == 0  # reloaded with the decision
+        finally:
+            context.close()
