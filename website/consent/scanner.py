@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -41,6 +41,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .catalog import STORAGE_KINDS, Catalog, CookieInfo, Service
+
+if TYPE_CHECKING:  # Playwright is an optional extra: imported only when a scan runs
+    from playwright.sync_api import BrowserContext, Frame, Page, Playwright, Request, Route
 
 #: The three browser profiles, in the order they are scanned.
 STATES = ("none", "rejected", "accepted")
@@ -326,6 +329,15 @@ _SCROLL_JS = """async () => {
   window.scrollTo(0, 0);
   await frame();
 }"""
+#: True once every iframe has navigated to its document and finished loading it (a lazy one
+#: that has not started still shows its initial about:blank document).
+_FRAMES_LOADED_JS = """() => [...document.querySelectorAll('iframe[src]')].every(f => {
+  if (/^(about|javascript):/i.test(f.getAttribute('src'))) return true;
+  try {
+    const d = f.contentDocument;
+    return !d || (d.URL !== 'about:blank' && d.readyState === 'complete');
+  } catch (e) { return true; }
+})"""
 #: Appended to every stub script: proves to the scanner that the script has run.
 _RAN_JS = ";(window.__consentScanRan = window.__consentScanRan || {})[{token}] = true;"
 #: Network quiet this long (ms) counts as settled; a settle gives up waiting after ``timeout``.
@@ -356,31 +368,31 @@ class _Recorder:
         self.timeout_ms = timeout_ms
         self.page = "/"
         self.seen: list[Seen] = []
-        self.pending: set[Any] = set()
+        self.pending: set[Request] = set()
         self.last_activity = time.monotonic()
-        self.unran: list[tuple[Any, str]] = []
+        self.unran: list[tuple[Frame, str]] = []
 
     def is_third_party(self, url: str) -> bool:
         scheme = urlsplit(url).scheme
         return scheme in _DEFAULT_PORTS and origin_of(url) != self.site_origin
 
-    def watch(self, context: Any) -> None:
+    def watch(self, context: BrowserContext) -> None:
         context.on("request", self.on_request)
         context.on("requestfinished", self.on_done)
         context.on("requestfailed", self.on_done)
 
-    def on_request(self, request: Any) -> None:
+    def on_request(self, request: Request) -> None:
         self.pending.add(request)
         self.last_activity = time.monotonic()
         if self.is_third_party(request.url):
             origin = origin_of(request.url)
             self.seen.append(Seen(self.state, "request", origin, origin, self.page, True))
 
-    def on_done(self, request: Any) -> None:
+    def on_done(self, request: Request) -> None:
         self.pending.discard(request)
         self.last_activity = time.monotonic()
 
-    def stub(self, route: Any) -> None:
+    def stub(self, route: Route) -> None:
         """Answer a third-party request locally (``--stub-third-parties``)."""
         request = route.request
         host = urlsplit(request.url).hostname or ""
@@ -393,13 +405,19 @@ class _Recorder:
             self.unran.append((request.frame, token))
         route.fulfill(status=status, content_type=content_type, body=body)
 
-    def _wait(self, page: Any, done: Callable[[], bool]) -> None:
+    def _wait(self, page: Page, done: Callable[[], bool]) -> None:
         deadline = time.monotonic() + self.timeout_ms / 1000
         while not done() and time.monotonic() < deadline:
             page.wait_for_timeout(50)  # lets Playwright deliver the browser's events
 
     def _quiet(self) -> bool:
         return not self.pending and time.monotonic() - self.last_activity >= QUIET_MS / 1000
+
+    def _frames_loaded(self, page: Page) -> bool:
+        try:
+            return bool(page.evaluate(_FRAMES_LOADED_JS))
+        except Exception:  # noqa: BLE001 - the page navigated meanwhile: check again
+            return False
 
     def _stubs_ran(self) -> bool:
         still = []
@@ -413,20 +431,22 @@ class _Recorder:
         self.unran = still
         return not still
 
-    def settle(self, page: Any) -> None:
+    def settle(self, page: Page) -> None:
         """Let the page finish: scroll through it a screen at a time (lazy iframes start loading
-        near the viewport), then wait until the network is quiet and every stub script served
-        has run. A page that never goes quiet is collected after the timeout."""
+        near the viewport), then wait until the network is quiet, every iframe has loaded and
+        every stub script served has run. A page that never gets there is collected after the
+        timeout."""
         page.wait_for_load_state("load")
         self.last_activity = time.monotonic()
         page.evaluate(_SCROLL_JS)
-        self._wait(page, lambda: self._quiet() and self._stubs_ran())
+        self._wait(page, lambda: self._quiet() and self._frames_loaded(page)
+                   and self._stubs_ran())
 
     def _cookie_third_party(self, domain: str) -> bool:
         domain = domain.lstrip(".")
         return not (self.site_host == domain or self.site_host.endswith("." + domain))
 
-    def collect(self, context: Any, page: Any) -> None:
+    def collect(self, context: BrowserContext, page: Page) -> None:
         for c in context.cookies():
             self.seen.append(Seen(self.state, "cookie", c["name"], c["domain"], self.page,
                                   self._cookie_third_party(c["domain"])))
@@ -447,7 +467,14 @@ class _Recorder:
                                   origin != self.site_origin))
 
 
-def _decide(page: Any, context: Any, action: str, decision_url: str, path: str) -> None:
+#: True once no consent-gated tag or embed of this app is left inert (after "accept all").
+_INERT_GONE_JS = (
+    "() => !document.querySelector("
+    "'script[type=\"text/plain\"][data-consent], .consent-placeholder[data-src]')"
+)
+
+
+def _decide(page: Page, context: BrowserContext, action: str, decision_url: str, path: str) -> None:
     """Click the banner's ``accept_all``/``reject_all`` button and wait for the server's answer;
     without such a button, POST the banner's form (the no-JavaScript path) instead."""
     button = page.locator(f'#consent-banner button[name="action"][value="{action}"]')
@@ -465,6 +492,10 @@ def _decide(page: Any, context: Any, action: str, decision_url: str, path: str) 
             button.first.click()
         if answer.value.status >= 400:
             raise ScanError(f"{action} on {path}: the site answered {answer.value.status}")
+        if action == "accept_all":
+            # banner.js activates the inert tags once it has read the answer; wait for that
+            # rather than for a quiet moment, which a slow machine could put first.
+            page.wait_for_function(_INERT_GONE_JS)
         return
     token = page.locator('meta[name="csrf-token"]').first.get_attribute("content") or ""
     response = context.request.post(
@@ -476,7 +507,7 @@ def _decide(page: Any, context: Any, action: str, decision_url: str, path: str) 
     page.reload()
 
 
-def _discover(playwright: Any, base_url: str, candidates: Sequence[str], max_pages: int
+def _discover(playwright: Playwright, base_url: str, candidates: Sequence[str], max_pages: int
               ) -> tuple[list[str], list[str]]:
     """The pages to scan: a ``sitemap.xml`` at ``base_url`` if there is one, else
     ``candidates``; only those that answer 200 with HTML, at most ``max_pages``.
@@ -589,7 +620,9 @@ def collect(
     return pages, skipped, seen
 
 
-def _launch(playwright: Any, profile: str, executable: str, error: type[Exception]) -> Any:
+def _launch(
+    playwright: Playwright, profile: str, executable: str, error: type[Exception]
+) -> BrowserContext:
     """A fresh Chromium profile that accepts third-party cookies and storage.
 
     This Chromium blocks them by default, but many visitors' browsers do not: the scan shows
