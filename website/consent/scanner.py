@@ -301,6 +301,12 @@ def _label(s: Seen) -> str:
 # --- Collecting in a real browser ----------------------------------------------------------
 
 
+def _playwright_error() -> type[Exception]:
+    from playwright.sync_api import Error
+
+    return Error
+
+
 def chromium_path() -> str:
     """The system's Chromium: ``CHROMIUM_PATH``, else ``chromium`` on PATH, else the Debian
     path (Playwright's own browser download is not needed)."""
@@ -416,7 +422,7 @@ class _Recorder:
     def _frames_loaded(self, page: Page) -> bool:
         try:
             return bool(page.evaluate(_FRAMES_LOADED_JS))
-        except Exception:  # noqa: BLE001 - the page navigated meanwhile: check again
+        except _playwright_error():  # the page navigated meanwhile: check again
             return False
 
     def _stubs_ran(self) -> bool:
@@ -424,7 +430,7 @@ class _Recorder:
         for frame, token in self.unran:
             try:
                 ran = frame.evaluate("t => !!(window.__consentScanRan || {})[t]", token)
-            except Exception:  # noqa: BLE001 - frame detached or navigated: nothing to wait for
+            except _playwright_error():  # frame detached or navigated: nothing to wait for
                 continue
             if not ran:
                 still.append((frame, token))
@@ -454,7 +460,7 @@ class _Recorder:
         for frame in page.frames:
             try:
                 data = frame.evaluate(_STORAGE_JS)
-            except Exception:  # noqa: BLE001 - a frame detached or navigated meanwhile
+            except _playwright_error():  # a frame detached or navigated meanwhile
                 continue
             for kind, key in (("local_storage", "local"), ("session_storage", "session"),
                               ("indexeddb", "idb")):
@@ -518,7 +524,7 @@ def _discover(playwright: Playwright, base_url: str, candidates: Sequence[str], 
         paths = list(candidates)
         try:
             sitemap = api.get(base_url.rstrip("/") + "/sitemap.xml", max_redirects=0)
-        except Exception as exc:  # noqa: BLE001 - connection refused, DNS, TLS
+        except _playwright_error() as exc:  # connection refused, DNS, TLS
             raise ScanError(f"cannot reach {base_url}: {exc}") from None
         if sitemap.ok and "xml" in sitemap.headers.get("content-type", ""):
             paths = _sitemap_paths(sitemap.body(), origin) or paths
@@ -541,7 +547,7 @@ def _discover(playwright: Playwright, base_url: str, candidates: Sequence[str], 
 def _sitemap_paths(body: bytes, origin: str) -> list[str]:
     """Same-origin ``<loc>`` entries of a sitemap, as paths with their query."""
     try:
-        root = ET.fromstring(body)  # noqa: S314 - the operator's own site's sitemap
+        root = ET.fromstring(body)  # the operator's own sitemap; expat limits entity expansion
     except ET.ParseError:
         return []
     paths = []
@@ -658,8 +664,11 @@ def scan(
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
-    return [line(headers).rstrip(), *(line(r).rstrip() for r in rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return [line(headers), *(line(r) for r in rows)]
 
 
 def render_text(report: Report, catalog: Catalog) -> str:
