@@ -20,6 +20,7 @@ collects. Exit status: 0 clean, 1 at least one violation, 2 the scan could not r
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import os
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -56,6 +57,7 @@ CHROMIUM_ARGS = (
     "--disable-component-update", "--no-first-run", "--disable-sync",
 )
 DEFAULT_MAX_PAGES = 50
+_T = TypeVar("_T")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -594,11 +596,48 @@ def collect(
     site_origin = origin_of(base_url)
     scripts = dict(stub_scripts or {})
     base = base_url.rstrip("/")
+
+    def run() -> tuple[list[str], list[str], list[Seen]]:
+        return _collect(sync_playwright, PlaywrightError, base, site_origin, candidates,
+                        decision_url, max_pages, stub, scripts, executable, timeout_ms)
+
+    return _outside_asyncio(run)
+
+
+def _outside_asyncio(run: Callable[[], _T]) -> _T:
+    """Run ``run`` here, or in a thread of its own if this thread runs an asyncio loop (the
+    sync Playwright API refuses to start inside one, e.g. inside another Playwright session)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = run()
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="consent-scan")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _collect(
+    sync_playwright: Callable[[], Any], PlaywrightError: type[Exception], base: str,
+    site_origin: str, candidates: Sequence[str], decision_url: str, max_pages: int, stub: bool,
+    scripts: Mapping[str, str], executable: str, timeout_ms: int,
+) -> tuple[list[str], list[str], list[Seen]]:
+    """The browser part of :func:`collect`, in one thread."""
     seen: list[Seen] = []
     with sync_playwright() as p:
-        pages, skipped = _discover(p, base_url, candidates, max_pages)
+        pages, skipped = _discover(p, base, candidates, max_pages)
         if not pages:
-            raise ScanError(f"no HTML page to scan at {base_url} (skipped: {skipped})")
+            raise ScanError(f"no HTML page to scan at {base} (skipped: {skipped})")
         for state in STATES:
             recorder = _Recorder(state, site_origin, scripts, timeout_ms)
             with tempfile.TemporaryDirectory(prefix="consent-scan-profile-") as profile:
