@@ -432,6 +432,17 @@ def test_missing_browser_is_exit_2_with_a_clear_message(app, monkeypatch):
     assert "chromium not found at /nonexistent/chromium" in result.output
 
 
+def test_unreachable_site_is_exit_2_with_a_clear_message(chromium, app):
+    import socket
+
+    with socket.socket() as sock:  # bound, never listening: the port refuses connections
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        result = run_scan(app, f"http://127.0.0.1:{port}")
+    assert result.exit_code == 2
+    assert f"cannot reach http://127.0.0.1:{port}" in result.output
+
+
 def test_bad_options_are_usage_errors(app, tmp_path):
     assert run_scan(app, "--stub-script", f"x={tmp_path}").exit_code == 2
     assert run_scan(app, "ftp://example.de").exit_code == 2

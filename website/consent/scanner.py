@@ -824,7 +824,7 @@ def _read_stub_scripts(specs: Sequence[str]) -> dict[str, str]:
               help="With --stub-third-parties: serve FILE's JavaScript for HOST (an fnmatch "
                    "pattern), as its scripts and inside its frames. Repeatable.")
 @click.option("--timeout", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Seconds to wait for a page or a click.")
+              help="Seconds to wait for a page, a click or a quiet network.")
 def scan_command(base_url: str | None, max_pages: int, as_json: bool, stub_third_parties: bool,
                  stub_scripts: tuple[str, ...], timeout: int) -> None:
     """Prove the catalog against the site: visit its pages without a decision, after "reject
