@@ -14,6 +14,7 @@ from .cli import receipts_cli
 from .decision import Decision, state
 from .gpc import gpc_enabled
 from .manager import ConsentManager, current_decision, gpc_honoured, mark_response
+from .scanner import consent_cli
 from .views import bp
 
 
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> ConsentManager:
     app.register_blueprint(bp)
     app.after_request(mark_response)
     app.cli.add_command(receipts_cli)
+    app.cli.add_command(consent_cli)
 
     def flush_gpc_views(counts: dict[date, int]) -> None:
         with app.app_context():
