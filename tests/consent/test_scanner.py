@@ -27,6 +27,7 @@ from website.consent.scanner import (
     origin_of,
     render_text,
 )
+from website.store import upgrade
 
 SHIPPED = Path(__file__).resolve().parents[2] / "website" / "consent" / "catalog.toml"
 SITE = "127.0.0.1"
@@ -283,6 +284,7 @@ def stub_args(files: dict[str, Path], **override: str) -> list[str]:
 
 
 def make_app(tmp: Path, catalog: Path = SHIPPED):
+    upgrade(f"sqlite:///{tmp / 'receipts.db'}")  # the deploy step: a site serves a migrated store
     return create_app({
         "TESTING": True,
         "SECRET_KEY": "scanner-test-secret",

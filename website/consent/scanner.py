@@ -783,11 +783,13 @@ def serve_copy(app: Flask) -> Iterator[str]:
             pass
 
     from .. import create_app
+    from ..store import upgrade
 
     with tempfile.TemporaryDirectory(prefix="consent-scan-") as tmp:
         skip = {"DATABASE_URL", "SERVER_NAME", "TRUSTED_PROXIES", "SESSION_COOKIE_SECURE"}
         config = {k: v for k, v in app.config.items() if k not in skip}
         config["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'scan-receipts.db'}"
+        upgrade(config["DATABASE_URL"])  # a throwaway store with the current schema
         copy = create_app(config)
         server = make_server("127.0.0.1", 0, copy, threaded=True, request_handler=Quiet)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
