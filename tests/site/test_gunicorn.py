@@ -47,7 +47,7 @@ def server(request, tmp_path_factory):
         "DATABASE_URL": database,
         "SECRET_KEY": "gunicorn-test-key",
     }
-    # The deploy step: migrate first (the app refuses an unmigrated database).
+    # The deploy step: migrate first (without a schema the app serves but cannot record).
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
