@@ -95,7 +95,9 @@ def migrate(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def gunicorn(folder: Path, database_url: str, name: str = "site") -> Iterator[Site]:
+def gunicorn(folder: Path, database_url: str, name: str = "site",
+             wrapper: tuple[str, ...] = ()) -> Iterator[Site]:
+    """gunicorn (2 workers) on a free port; ``wrapper`` runs it in a changed environment."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "2",
            "INSTANCE_PATH": str(folder), "DATABASE_URL": database_url,
@@ -103,7 +105,7 @@ def gunicorn(folder: Path, database_url: str, name: str = "site") -> Iterator[Si
     log = folder / f"{name}.log"
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            [*wrapper, sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     site = Site(process, f"http://127.0.0.1:{port}", log)
     try:
@@ -230,3 +232,46 @@ def test_two_app_processes_on_one_postgresql_both_record(tmp_path, own_postgres)
         for site in (a, b):
             site.wait_for("/readyz", 200, times=5)
             assert visitors[1].decide(site.base, True)[0] == 200
+
+
+def migrated_folder(tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "db"
+    url = f"sqlite:///{folder / 'receipts.db'}"
+    migrate({**os.environ, "DATABASE_URL": url, "SECRET_KEY": "k"})
+    return folder, url
+
+
+def test_no_permission_on_the_database_folder(tmp_path):
+    """The folder exists but the site's user may not enter it (a wrong owner after a restore)."""
+    folder, url = migrated_folder(tmp_path)
+    folder.chmod(0)
+    # As root, drop the capabilities that bypass file permissions, so the mode is obeyed.
+    wrapper = (("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
+               if os.geteuid() == 0 else ())
+    try:
+        with gunicorn(tmp_path, url, wrapper=wrapper) as site:
+            assert_degraded(site)
+            os.kill(site.process.pid, signal.SIGHUP)
+            site.wait_for("/healthz", 200, times=20)
+            assert_degraded(site)
+    finally:
+        folder.chmod(0o700)
+
+
+def test_read_only_file_system(tmp_path):
+    """The database folder is mounted read-only (a real read-only bind mount in a user and
+    mount namespace): the data can be read, nothing can be recorded, and /readyz says so."""
+    folder, url = migrated_folder(tmp_path)
+    mount = (f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} "
+             '&& exec "$@"')
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", mount, "sh", "touch",
+                            str(folder / "probe")], capture_output=True, text=True)
+    assert "Read-only file system" in probe.stderr, probe.stderr  # the mount really is ro
+    with gunicorn(tmp_path, url, wrapper=("unshare", "-rm", "sh", "-c", mount, "sh")) as site:
+        assert_degraded(site)
+        os.kill(site.process.pid, signal.SIGHUP)
+        site.wait_for("/healthz", 200, times=20)
+        assert_degraded(site)
+    store = open_store(url)
+    assert list(store.export()) == []  # nothing half-written
+    store.close()
