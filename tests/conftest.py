@@ -90,6 +90,7 @@ def app(database_url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
+            "GPC_FLUSH_SECONDS": 0,  # no background thread: tests flush explicitly
             "SECRET_KEY": "test-secret-key-not-used-anywhere-else",
             "DATABASE_URL": database_url,
         }

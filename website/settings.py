@@ -22,6 +22,7 @@ _ENVIRONMENT = {
     "LEGAL_TEXTS_DIR": ("LEGAL_TEXTS_DIR", str),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "CONSENT_MAX_AGE_DAYS": ("CONSENT_MAX_AGE_DAYS", int),
+    "GPC_FLUSH_SECONDS": ("GPC_FLUSH_SECONDS", int),
     "RECEIPT_RETENTION_YEARS": ("RECEIPT_RETENTION_YEARS", int),
     "SITE_NAME": ("SITE_NAME", str),
 }
@@ -45,6 +46,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LEGAL_TEXTS_DIR": str(PACKAGE_DIR / "legal"),
         "TRUSTED_PROXIES": 0,
         "CONSENT_MAX_AGE_DAYS": 182,
+        # GPC-honoured page views are counted in memory and added to the store this often.
+        "GPC_FLUSH_SECONDS": 60,
         "RECEIPT_RETENTION_YEARS": 3,
         "SITE_NAME": "Beispiel Digitalagentur",
         # Request bodies above 16 KiB are refused with 413 before any parsing.

@@ -62,6 +62,7 @@ def server(request, tmp_path_factory) -> Server:
         app = create_app(
             {
                 "TESTING": True,
+                "GPC_FLUSH_SECONDS": 0,  # no background thread: tests flush explicitly
                 "SECRET_KEY": "browser-test-secret",
                 "DATABASE_URL": database_url,
             }

@@ -185,3 +185,27 @@ def test_withdrawal_bad_input(client, store):
     no_token = client.post("/consent/withdraw", json={})
     assert no_token.status_code == 400
     assert list(store.export()) == []
+
+
+def test_the_gpc_flusher_thread_runs_only_when_configured():
+    import threading
+
+    from website.consent.gpc import GpcViewCounter
+
+    flushed: list[dict] = []
+    quiet = GpcViewCounter(flush_every=0)
+    quiet.flush_to = flushed.append
+    before = set(threading.enumerate())
+    quiet.count()
+    assert set(threading.enumerate()) - before == set()
+    quiet.flush()
+    assert sum(flushed[0].values()) == 1
+    failing = GpcViewCounter(flush_every=0)
+
+    def down(counts):
+        raise RuntimeError("database down")
+
+    failing.flush_to = down
+    failing.count()
+    failing.flush()
+    assert sum(failing.pending().values()) == 1  # kept for the next try, not lost

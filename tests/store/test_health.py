@@ -160,7 +160,9 @@ def test_failed_opens_leak_no_file_descriptors(broken_url):
         thread.start()
     for thread in threads:
         thread.join()
-    assert open_descriptors() <= before
+    # A leak keeps at least one descriptor per failed open (208 here); other threads of the test
+    # process (a live server, Playwright) may open or close a few meanwhile, which is no leak.
+    assert open_descriptors() - before < 20
     store.close()
     app.extensions["receipt_store"].close()
 

@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime
 
 from werkzeug.datastructures import Headers
 
-#: Seconds between two flushes of the in-memory counts.
+#: Seconds between two flushes of the in-memory counts (``GPC_FLUSH_SECONDS``; 0: no thread,
+#: only explicit :meth:`GpcViewCounter.flush` calls and the one at exit).
 FLUSH_EVERY = 60.0
 
 
@@ -34,7 +35,8 @@ def gpc_enabled(headers: Headers) -> bool:
 class GpcViewCounter:
     """GPC-honoured page views per UTC day, counted in memory and flushed by :meth:`flush`."""
 
-    def __init__(self) -> None:
+    def __init__(self, flush_every: float = FLUSH_EVERY) -> None:
+        self.flush_every = flush_every
         self._lock = threading.Lock()
         self._counts: Counter[date] = Counter()
         self._flusher_pid: int | None = None
@@ -47,8 +49,9 @@ class GpcViewCounter:
             if start:
                 self._flusher_pid = os.getpid()  # one thread per process, started after fork
         if start:
-            threading.Thread(target=self._run, name="gpc-view-flush", daemon=True).start()
             atexit.register(self.flush)
+            if self.flush_every > 0:
+                threading.Thread(target=self._run, name="gpc-view-flush", daemon=True).start()
 
     def pending(self) -> dict[date, int]:
         with self._lock:
@@ -70,5 +73,5 @@ class GpcViewCounter:
 
     def _run(self) -> None:
         stop = threading.Event()
-        while not stop.wait(FLUSH_EVERY):
+        while not stop.wait(self.flush_every):
             self.flush()

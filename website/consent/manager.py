@@ -52,7 +52,10 @@ class ConsentManager:
         }
         banner_static = {lang: _banner_static(catalog, lang) for lang in TEXTS}
         cookie = DecisionCookie(app.config["SECRET_KEY"], max_age)
-        return cls(catalog, cookie, max_age, app.config["SECRET_KEY"], notices, banner_static)
+        counter = GpcViewCounter(float(app.config.get("GPC_FLUSH_SECONDS", 60)))
+        return cls(
+            catalog, cookie, max_age, app.config["SECRET_KEY"], notices, banner_static, counter
+        )
 
     @cached_property
     def undecided_services(self) -> dict[str, bool]:
