@@ -10,12 +10,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
+# The project itself is installed editable on top of the pins (--no-deps: the pins win), which
+# also builds the C masking core (privacy/_core*.so) in place with the system compiler.
+$(VENV)/.runtime: requirements.txt pyproject.toml setup.py $(wildcard privacy/*.c) | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml setup.py $(wildcard privacy/*.c) \
+		| $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 # Serve the site with gunicorn on http://127.0.0.1:$(PORT) (embedded SQLite in ./instance).

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate_log import generate  # noqa: E402
 from logrotate.files import read_chunks  # noqa: E402
-from logrotate.ipmask import TextMasker  # noqa: E402
 from logrotate.lines import iter_blocks  # noqa: E402
+from privacy.ipmask import TextMasker  # noqa: E402
 
 PYTHON_COPY = (
     "import sys\nout = sys.stdout.buffer\nfor line in sys.stdin.buffer:\n    out.write(line)\n"

@@ -11,10 +11,11 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from privacy.ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
+
 from .clock import ClockError
 from .files import READ_SIZE, LogFileError, anonymise_file
 from .holds import HoldError, HoldStore, state_dir
-from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
 from .lines import LogMasker, iter_blocks
 from .nightly import ConfigError, load_config, run_nightly
 from .progress import Progress

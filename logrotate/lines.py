@@ -25,8 +25,8 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
-from .useragent import MAX_USER_AGENT_CHARS, reduce_user_agent
+from privacy.ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
+from privacy.useragent import MAX_USER_AGENT_CHARS, reduce_user_agent
 
 __all__ = ["LogMasker", "iter_blocks"]
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privacy.ipmask import TextMasker
+
 from .files import LogFileError, read_chunks
-from .ipmask import TextMasker
 from .lines import iter_blocks
 
 __all__ = ["ScanResult", "iter_files", "scan_file"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logrotate.ipmask import TextMasker
+from privacy.ipmask import TextMasker
 
 
 def mask(text: str, **prefixes: int) -> str:
