@@ -9,15 +9,20 @@ Both use the same rules, implemented with string and integer arithmetic only (no
 * IPv4-mapped IPv6 (``::ffff:a.b.c.d``) is the IPv4 client behind a dual-stack socket, so it is
   masked with the IPv4 rule and keeps its form: ``::ffff:198.51.100.7`` -> ``::ffff:198.51.100.0``.
 
-What counts as an address inside a text is documented on ``TextMasker``; ``lines.py`` builds
-the fast whole-block log masker on top of it.
+``TextMasker`` finds and masks every address inside a text, by the rules written down in
+docs/log-masking.md. Its core is compiled (``privacy._core``) when the C extension was built
+and pure Python (``privacy._pycore``, the reference) otherwise; ``CORE`` names the one in use.
+Set ``PRIVACY_CORE=python`` to force the reference.
 """
 
 from __future__ import annotations
 
-import re
+import os
+from collections.abc import Callable
 
-__all__ = ["DEFAULT_IPV4_PREFIX", "DEFAULT_IPV6_PREFIX", "TextMasker", "mask_ip"]
+from . import _pycore
+
+__all__ = ["CORE", "CORES", "DEFAULT_IPV4_PREFIX", "DEFAULT_IPV6_PREFIX", "TextMasker", "mask_ip"]
 
 DEFAULT_IPV4_PREFIX = 24
 DEFAULT_IPV6_PREFIX = 48
@@ -145,211 +150,50 @@ def mask_ip(
 
 
 # --- addresses inside text -------------------------------------------------------------------
-#
-# Python's ``re`` is slow when a pattern can start at many positions, so both patterns start at
-# a literal character (the first ``.`` of an IPv4 address, the first ``:`` of an IPv6 address)
-# and check what comes before it with fixed-width look-behinds. The part before that character
-# (first octet, first group) never changes under the supported prefixes (IPv4 >= /8,
-# IPv6 >= /16), so a match and its replacement only cover the text from that character on.
 
-_OCT = rb"(?:25[0-5]|2[0-4]\d|[01]?\d?\d)"
-_FIRST_OCTETS = (rb"\d", rb"\d\d", rb"(?:[01]\d\d|2[0-4]\d|25[0-5])")
-# Left of the first octet: not glued to a letter, digit, "_" or "." (``v1.2.3.4``, ``1.1.2.3.4``),
-# except that a %XX escape (``%2F1.2.3.4``) is a boundary.
-_V4_LEFT = rb"(?:(?<![\w.])|(?<=%[0-9A-Fa-f]{2}))"
-_V4_PATTERN = (
-    rb"\.(?=\d{1,3}\.\d{1,3}\.\d)(?:"
-    # the (empty) group "slash" marks a quad right after "/": maybe a version (Chrome/120.0.0.0)
-    + rb"(?P<slash>"
-    + b"|".join(rb"(?<=/" + octet + rb"\.)" for octet in _FIRST_OCTETS)
-    + rb")|"
-    + b"|".join(rb"(?<=" + _V4_LEFT + octet + rb"\.)" for octet in _FIRST_OCTETS)
-    + rb")"
-    + _OCT
-    + rb"\."
-    + _OCT
-    + rb"\."
-    + _OCT
-    # right: not glued to a word character or followed by ".<digit>" (1.2.3.4.5)
-    + rb"(?!\w|\.\d)"
-)
-_HEXD = rb"[0-9A-Fa-f]"
-_V6_PATTERN = (
-    rb":"
-    # an IPv6 literal has "::" or at least 6 colons before the last group (or dotted quad)
-    + rb"(?=:|[0-9A-Fa-f:.]*::|(?:"
-    + _HEXD
-    + rb"{0,4}:){5})"
-    # first group (1-4 hex digits, not glued to a word character, ":" or "."), or "::" start
-    + rb"(?:"
-    + b"|".join(rb"(?<=(?<![\w:.])" + _HEXD + b"{%d}:)" % n for n in (4, 3, 2, 1))
-    + rb"|(?<![\w:.]:)(?=:))(?:"
-    + _HEXD
-    + rb"{0,4}:)*(?:"
-    + _OCT
-    + rb"\."
-    + _OCT
-    + rb"\."
-    + _OCT
-    + rb"\."
-    + _OCT
-    + rb"|"
-    + _HEXD
-    + rb"{1,4})?(?![\w:.])"
-)
-_V4_RE = re.compile(_V4_PATTERN)
-_V6_RE = re.compile(_V6_PATTERN)
-_TRAILING_HEX = re.compile(rb"[0-9A-Fa-f]{1,4}\Z")
-_TRAILING_DIGITS = re.compile(rb"\d{1,3}\Z")
-# A product token (``Chrome/``) starts a field or follows one of these; ``/ip/1.2.3.4`` is a path.
-_PRODUCT_TOKEN = re.compile(rb"(?:\A|[\s(;,\"'\[=])[A-Za-z][\w.+-]*/\Z")
-_CACHE_LIMIT = 10_000
+_MaskFunction = Callable[[bytes, int, int, bool], tuple[bytes, int]]
+CORES: dict[str, _MaskFunction] = {"python": _pycore.mask}
+try:
+    from . import _core  # type: ignore[attr-defined]
+
+    CORES["c"] = _core.mask
+except ImportError:  # built without a C compiler: the reference does the work
+    pass
+CORE = "c" if "c" in CORES and os.environ.get("PRIVACY_CORE", "").lower() != "python" else "python"
 
 
 class TextMasker:
-    """Mask every IPv4 and IPv6 literal in a piece of text (``bytes``), keeping all other bytes.
+    """Mask every IPv4 and IPv6 address in a piece of text (``bytes``), keeping all other bytes.
 
-    What counts as an address:
-
-    * IPv4: a dotted quad ``a.b.c.d`` with every part 0-255 (leading zeros allowed), not glued
-      to a letter, digit, ``_`` or ``.`` on either side (``v1.2.3.4``, ``1.2.3.4.5`` and
-      ``1.2.3`` are not addresses; ``%2F1.2.3.4`` and ``1.2.3.4:443`` are), and not a version
-      token, which is a quad right after ``Product/`` where ``Product`` starts with a letter and
-      begins the text or follows white space, ``(``, ``;``, ``,``, a quote, ``[`` or ``=``
-      (``Chrome/120.0.0.0`` is a version, ``GET /ip/1.2.3.4`` is an address).
-    * IPv6: hex groups and colons forming a valid address (compressed, full, any case, with a
-      trailing dotted quad), not glued to a word character, ``:`` or ``.``. Times such as
-      ``12:34:56`` and MAC addresses have neither ``::`` nor enough groups and are left alone.
-
-    Results are cached per distinct address text, so repeated clients cost one dict lookup.
-    ``masked`` counts the addresses that were changed.
+    ``versions=True`` is for user-agent fields: there ``Product/a.b.c.d`` is a version, not an
+    address. ``masked`` counts the addresses changed so far. ``core`` picks ``"c"`` or
+    ``"python"`` (default: ``CORE``); both give byte-identical output.
     """
 
     def __init__(
-        self, ipv4_prefix: int = DEFAULT_IPV4_PREFIX, ipv6_prefix: int = DEFAULT_IPV6_PREFIX
+        self,
+        ipv4_prefix: int = DEFAULT_IPV4_PREFIX,
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+        core: str | None = None,
     ) -> None:
         _check_prefixes(ipv4_prefix, ipv6_prefix)
         if ipv4_prefix < 8 or ipv6_prefix < 16:
             raise ValueError("log masking needs an IPv4 prefix >= 8 and an IPv6 prefix >= 16")
         self.ipv4_prefix = ipv4_prefix
         self.ipv6_prefix = ipv6_prefix
+        self.core = core or CORE
+        if self.core not in CORES:
+            raise ValueError(f"masking core {self.core!r} is not available here")
+        self._mask = CORES[self.core]
         self.masked = 0
-        self._v4: dict[bytes, tuple[bytes, int]] = {}
-        self._v6: dict[bytes, tuple[bytes, int]] = {}
 
-    def mask(self, data: bytes) -> bytes:
-        """Return ``data`` with every address truncated (IPv6 first, so ``::ffff:a.b.c.d``
-        is masked once, as IPv4-mapped)."""
-        if len(self._v4) > _CACHE_LIMIT:
-            self._v4.clear()
-        if len(self._v6) > _CACHE_LIMIT:
-            self._v6.clear()
-        if b"::" in data or data.count(b":") >= 6:  # cheap test first: IPv6 needs either
-            data = _V6_RE.sub(self._replace_v6, data)
-        if b"." in data:
-            data = _V4_RE.sub(self._replace_v4, data)
-        return data
-
-    def find_unmasked(self, data: bytes) -> list[str]:
-        """Addresses in ``data`` that masking would change (for ``scan``)."""
-        found: list[str] = []
-        saved = self.masked
-        for regex, replace, lead in (
-            (_V6_RE, self._replace_v6, _TRAILING_HEX),
-            (_V4_RE, self._replace_v4, _TRAILING_DIGITS),
-        ):
-            for match in regex.finditer(data):
-                before = self.masked
-                replace(match)
-                if self.masked != before:
-                    start = match.start()
-                    first = lead.search(data, max(0, start - 4), start)
-                    text = (first[0] if first else b"") + match[0]
-                    found.append(text.decode("ascii", "replace"))
-            if regex is _V6_RE and found:
-                data = _V6_RE.sub(self._replace_v6, data)  # ::ffff:a.b.c.d is one address
-        self.masked = saved
-        return found
-
-    def _replace_v4(self, match: re.Match[bytes]) -> bytes:
-        if match.lastindex and self._is_version(match):
-            return match[0]
-        key = match[0]
-        try:
-            result, changed = self._v4[key]
-        except KeyError:
-            octets = [int(part) for part in key[1:].split(b".")]
-            value = octets[0] << 16 | octets[1] << 8 | octets[2]
-            value &= 0xFFFFFF & (0xFFFFFFFF << (32 - self.ipv4_prefix))
-            result = b".%d.%d.%d" % (value >> 16, value >> 8 & 255, value & 255)
-            changed = int(result != key)
-            self._v4[key] = (result, changed)
+    def mask(self, data: bytes, versions: bool = False) -> bytes:
+        """``data`` with every address truncated."""
+        result, changed = self._mask(data, self.ipv4_prefix, self.ipv6_prefix, versions)
         self.masked += changed
         return result
 
-    @staticmethod
-    def _is_version(match: re.Match[bytes]) -> bool:
-        """A quad after "/": a version if the token before "/" is a product name."""
-        text = match.string
-        start = match.start()
-        slash = start - 1
-        while text[slash] != 0x2F:  # walk back over the first octet to the "/"
-            slash -= 1
-        return _PRODUCT_TOKEN.search(text, max(0, slash - 64), slash + 1) is not None
-
-    def _replace_v6(self, match: re.Match[bytes]) -> bytes:
-        start = match.start()
-        key = match.string[max(0, start - 4) : match.end()]
-        try:
-            result, changed = self._v6[key]
-        except KeyError:
-            result, changed = self._mask_v6_key(key, start - max(0, start - 4))
-            self._v6[key] = (result, changed)
-        self.masked += changed
-        return result
-
-    def _mask_v6_key(self, key: bytes, context: int) -> tuple[bytes, int]:
-        """Replacement for the match in ``key[context:]`` (``key[:context]`` holds the first
-        group, which stays as written) and whether the address changed."""
-        head, tail = key[:context], key[context:]
-        lead_match = _TRAILING_HEX.search(head)
-        lead = lead_match[0] if lead_match else b""
-        text = (lead + tail).decode("ascii").lower()
-        quick = _quick_ipv6_prefix(text, self.ipv6_prefix)
-        if quick is not None:
-            masked_text, changed = quick
-        else:
-            try:
-                value = _parse_ipv6(text)
-            except ValueError:
-                return tail, 0
-            masked = _mask_ipv6_value(value, self.ipv4_prefix, self.ipv6_prefix)
-            masked_text, changed = _format_ipv6(masked), masked != value
-        if not changed:  # already masked: leave the text exactly as it is
-            return tail, 0
-        result = masked_text.encode("ascii")
-        if lead and not result.startswith(b"::"):
-            result = result[result.index(b":") :]  # keep the first group as written
-        return result, 1
-
-
-def _quick_ipv6_prefix(text: str, prefix: int) -> tuple[str, bool] | None:
-    """Shortcut for the common case: the kept groups are written out and non-zero and the
-    prefix is whole groups (``2001:db8:15de:f981:...`` -> ``2001:db8:15de::``). Returns the
-    masked text and whether any bit was cleared, or ``None`` for the general path."""
-    keep, partial = divmod(prefix, 16)
-    if partial or not 0 < keep < 8 or "." in text:
-        return None
-    groups = text.split(":")
-    if "::" in text:
-        if text.count("::") > 1 or ":::" in text or len(groups) > 8 or "" in groups[:keep]:
-            return None
-    elif len(groups) != 8:
-        return None
-    if any(len(group) > 4 or not _HEX.issuperset(group) for group in groups):
-        return None
-    kept = groups[:keep]
-    if any(int(group, 16) == 0 for group in kept):
-        return None
-    changed = any(group and int(group, 16) for group in groups[keep:])
-    return ":".join(group.lstrip("0") for group in kept) + "::", changed
+    def find_unmasked(self, data: bytes, versions: bool = False) -> list[str]:
+        """Addresses in ``data`` that masking would change, as written (for ``scan``)."""
+        found = _pycore.scan(data, self.ipv4_prefix, self.ipv6_prefix, versions)
+        return [data[start:end].decode("ascii", "replace") for start, end, _ in found]
