@@ -1,4 +1,5 @@
-"""Command line: ``python -m logrotate {pipe,anonymise,purge,hold,scan,nightly}``."""
+"""Command line: ``log-anonymiser`` (or ``python -m logrotate``)
+``{pipe,anonymise,purge,hold,scan,nightly}``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from privacy.ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
+from privacy import __version__
+from privacy.ipmask import CORE, CORES, DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
 
 from .clock import ClockError
 from .files import READ_SIZE, LogFileError, anonymise_file
@@ -46,6 +48,14 @@ def _masking_options(parser: argparse.ArgumentParser, user_agent: bool = True) -
 
 def _masker(args: argparse.Namespace, count: bool = True) -> LogMasker:
     return LogMasker(args.ipv4_prefix, args.ipv6_prefix, args.keep_user_agent, count=count)
+
+
+def version_text() -> str:
+    """``--version``: the package version and the masking core in use."""
+    core = "C extension" if CORE == "c" else "pure Python (no C extension built)"
+    if CORE == "python" and "c" in CORES:
+        core = "pure Python (PRIVACY_CORE=python)"
+    return f"log-anonymiser {__version__} (masking core: {core})"
 
 
 class _Output:
@@ -173,24 +183,28 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    text = TextMasker(args.ipv4_prefix, args.ipv6_prefix)
     dirty = failed = files = 0
     for path in iter_files(args.paths):
         files += 1
+        masker = _masker(args)  # one per file: an IIS #Fields: line holds for its own file
         try:
-            result = scan_file(path, text)
+            result = scan_file(path, masker)
         except LogFileError as error:
             _error(str(error))
             failed += 1
             continue
         if result.dirty_lines:
             dirty += 1
-            for number, addresses in result.examples:
-                print(f"{path}:{number}: unmasked {', '.join(addresses)}")
+            for number, found in result.examples:
+                addresses = [item for item in found if item != "unreduced user agent"]
+                what = [f"unmasked {', '.join(addresses)}"] if addresses else []
+                what += ["unreduced user agent"] if len(addresses) < len(found) else []
+                print(f"{path}:{number}: {'; '.join(what)}")
             if result.dirty_lines > len(result.examples):
-                print(f"{path}: ... {result.dirty_lines} lines with unmasked addresses in all")
+                print(f"{path}: ... {result.dirty_lines} lines that pipe would change in all")
     print(
-        f"scan: {files} files, {dirty} with unmasked addresses, {failed} unreadable",
+        f"scan: {files} files, {dirty} with unmasked addresses or user agents, "
+        f"{failed} unreadable",
         file=sys.stderr,
     )
     return EXIT_FOUND if dirty or failed else EXIT_OK
@@ -213,9 +227,10 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m logrotate",
+        prog="log-anonymiser",
         description="Mask IP addresses and reduce user agents in web-server logs; purge old logs.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
 
     pipe = sub.add_parser("pipe", help="mask stdin to stdout or --output (piped logging)")
@@ -250,9 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     for hold_parser in hold_sub.choices.values():  # accepted after the subcommand too
         hold_parser.add_argument("--state-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    scan = sub.add_parser("scan", help="report lines that still hold an unmasked address")
+    scan = sub.add_parser(
+        "scan", help="report lines that pipe would change (addresses, unreduced user agents)"
+    )
     scan.add_argument("paths", nargs="+", metavar="DIR")
-    _masking_options(scan, user_agent=False)
+    _masking_options(scan)
     scan.set_defaults(func=cmd_scan)
 
     nightly = sub.add_parser("nightly", help="the timer's job: anonymise, purge, report")
