@@ -114,8 +114,31 @@ static int colon_at(const Ctx *ctx, Py_ssize_t pos) {
     return pos + 2 < ctx->len && d[pos] == '%' && d[pos + 1] == '3' && (d[pos + 2] | 32) == 'a';
 }
 
+static int put_decimal(char *buf, unsigned v) {
+    int n = 0;
+    if (v >= 100) buf[n++] = (char)('0' + v / 100);
+    if (v >= 10) buf[n++] = (char)('0' + v / 10 % 10);
+    buf[n++] = (char)('0' + v % 10);
+    return n;
+}
+
+static int put_hex(char *buf, unsigned v) {
+    static const char digits[] = "0123456789abcdef";
+    int n = 0;
+    for (int shift = 12; shift > 0; shift -= 4)
+        if (v >> shift) buf[n++] = digits[(v >> shift) & 15];
+    buf[n++] = digits[v & 15];
+    return n;
+}
+
 static int format_v4(char *buf, uint32_t v) {
-    return sprintf(buf, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+    int n = put_decimal(buf, v >> 24);
+    buf[n++] = '.';
+    n += put_decimal(buf + n, (v >> 16) & 255);
+    buf[n++] = '.';
+    n += put_decimal(buf + n, (v >> 8) & 255);
+    buf[n++] = '.';
+    return n + put_decimal(buf + n, v & 255);
 }
 
 /* RFC 5952 text of an IPv6 value; colon is ":" or a 3-byte "%3A" spelling. */
@@ -152,7 +175,7 @@ static int format_v6(char *buf, u128 value, const unsigned char *colon, int clen
             continue;
         }
         if (i > 0 && i != best + best_len) { memcpy(buf + n, colon, clen); n += clen; }
-        n += sprintf(buf + n, "%x", groups[i]);
+        n += put_hex(buf + n, groups[i]);
     }
     return n;
 }
@@ -431,8 +454,20 @@ static PyObject *core_mask(PyObject *self, PyObject *args) {
     while (i < n && !ctx.failed) {
         if (!(cls[d[i]] & C_RUN)) { i++; continue; }
         Py_ssize_t j = i;
-        while (j < n && (cls[d[j]] & C_RUN)) j++;
-        if (j - i >= 3) run(&ctx, i, j);
+        int colons = 0, dots = 0, other = 0;
+        unsigned char prev = 0;
+        while (j < n && (cls[d[j]] & C_RUN)) {
+            unsigned char c = d[j++];
+            if (!(cls[c] & C_WORD)) {
+                if (c == '.') dots++;
+                else if (c == '%' || prev == ':') other = 1; /* an escape, or "::" */
+                else colons++;
+            }
+            prev = c;
+        }
+        /* An address needs 3 dots (IPv4, or IPv6 ending in a dotted quad), "::", 7 colons
+         * (8 groups) or a "%3A": other runs are skipped (the reference skips the same). */
+        if (j - i >= 3 && (other || colons >= 7 || dots >= 3)) run(&ctx, i, j);
         i = j;
     }
     Py_END_ALLOW_THREADS

@@ -369,6 +369,10 @@ class _Scanner:
 
 
 _LOOKBACK = frozenset(b"/\"' =:")
+_RUN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:.%")
+# Where an address can be: a dotted quad of digit words, "::", a "%" (maybe "%3A"), or 7 colons
+# in one run (8 groups). Runs without any of these hold no address (the C core skips them too).
+_CANDIDATE = re.compile(rb"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|::|%|:(?:[A-Za-z0-9_.%]*:){6}")
 _cache: dict[tuple[bytes, int, int, int, bool], tuple[Replacement, ...]] = {}
 _CACHE_LIMIT = 50_000
 
@@ -385,11 +389,17 @@ def scan(
     out = scanner.out
     if len(_cache) > _CACHE_LIMIT:
         _cache.clear()
-    for match in _RUN.finditer(data):
-        start, end = match.span()
-        run = match[0]
-        if end - start < 3 or not (b":" in run or b"." in run or b"%" in run):
-            continue  # one word: no address
+    done = 0
+    for hit in _CANDIDATE.finditer(data):
+        start = hit.start()
+        if start < done:
+            continue  # inside the run just handled
+        while start > 0 and data[start - 1] in _RUN_BYTES:
+            start -= 1
+        end = _RUN.match(data, hit.start()).end()  # type: ignore[union-attr]
+        done = end
+        if end - start < 3:
+            continue
         if end - start > _MAX_CACHED_RUN:
             scanner.run(start, end)
             continue
