@@ -20,6 +20,7 @@ from .files import READ_SIZE, LogFileError, anonymise_file
 from .holds import HoldError, HoldStore, state_dir
 from .lines import LogMasker, iter_blocks
 from .nightly import ConfigError, load_config, run_nightly
+from .parallel import anonymise_many
 from .progress import Progress
 from .purge import purge
 from .scan import iter_files, scan_file
@@ -118,6 +119,21 @@ def cmd_pipe(args: argparse.Namespace) -> int:
 def cmd_anonymise(args: argparse.Namespace) -> int:
     masker = _masker(args)
     failed = 0
+    total = len(args.files)
+    jobs = min(args.jobs or os.cpu_count() or 1, len(args.files))
+    if jobs > 1:  # several files: spread over the CPU cores (no progress bar then)
+        for path, outcome in anonymise_many(
+            args.files, args.ipv4_prefix, args.ipv6_prefix, args.keep_user_agent, jobs
+        ):
+            if isinstance(outcome, LogFileError):
+                _error(str(outcome))
+                failed += 1
+            elif outcome.changed:
+                masked = outcome.masked
+                print(f"{path}: anonymised {outcome.lines} lines, {masked} addresses masked")
+            else:
+                print(f"{path}: already anonymised, nothing changed ({outcome.lines} lines)")
+        args.files = []
     for path in args.files:
         try:
             size = os.path.getsize(path)
@@ -137,7 +153,7 @@ def cmd_anonymise(args: argparse.Namespace) -> int:
         else:
             print(f"{path}: already anonymised, nothing changed ({result.lines} lines)")
     if failed:
-        _error(f"{failed} of {len(args.files)} files failed")
+        _error(f"{failed} of {total} files failed")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -240,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     anonymise = sub.add_parser("anonymise", help="mask log files in place (plain or .gz)")
     anonymise.add_argument("files", nargs="+", metavar="FILE")
+    anonymise.add_argument(
+        "--jobs", type=int, default=0, metavar="N", help="files at once (default: CPU cores)"
+    )
     _masking_options(anonymise)
     anonymise.set_defaults(func=cmd_anonymise)
 
