@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -85,6 +87,35 @@ def _stdin_chunks(fd: int, progress: Progress) -> Iterator[bytes]:
         yield chunk
 
 
+_END = object()
+
+
+def _two_stage(blocks: Iterator[bytes], masker: LogMasker) -> Iterator[bytes]:
+    """``masker.process`` over ``blocks`` on two CPU cores: a thread reads and reduces user
+    agents (Python) while this one masks (the C core runs without the GIL) and writes. Blocks
+    keep their order; at most 4 wait in between, so memory stays flat."""
+    if masker.keep_user_agent:
+        first, second = masker.process, None
+    else:
+        first, second = masker.reduce, masker.text.mask
+    handoff: queue.Queue[object] = queue.Queue(maxsize=4)
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                handoff.put(first(block))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            handoff.put(error)
+        handoff.put(_END)
+
+    threading.Thread(target=produce, name="reduce", daemon=True).start()
+    while (item := handoff.get()) is not _END:
+        if isinstance(item, BaseException):
+            raise item
+        assert isinstance(item, bytes)
+        yield second(item) if second else item
+
+
 def cmd_pipe(args: argparse.Namespace) -> int:
     masker = _masker(args, count=False)
     try:
@@ -101,8 +132,8 @@ def cmd_pipe(args: argparse.Namespace) -> int:
     info = os.fstat(fd)
     progress = Progress("pipe", info.st_size if stat.S_ISREG(info.st_mode) else 0)
     try:
-        for block in iter_blocks(_stdin_chunks(fd, progress)):
-            output.write(masker.process(block))
+        for block in _two_stage(iter_blocks(_stdin_chunks(fd, progress)), masker):
+            output.write(block)
     except BrokenPipeError:
         _error("output closed")
         # Keep Python from failing again when it flushes stdout at exit.

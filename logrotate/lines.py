@@ -159,10 +159,9 @@ class LogMasker:
         for cache in self._reduced:
             if len(cache) > _AGENT_CACHE_LIMIT:
                 cache.clear()
-        if block.endswith(b"\n") and b'\\"' not in block and b"\x00" not in block:
-            result = self._reduce_quoted_columns(block)
-            if result is not None:
-                return result
+        result = self._reduce_quoted_columns(block)
+        if result is not None:
+            return result
         spans = self.agent_spans(block)
         if not spans:
             return block
@@ -235,14 +234,16 @@ class LogMasker:
             cache[raw] = result
         return result
 
-    def _reduce_quoted_columns(self, block: bytes) -> bytes | None:
-        """Fast path for blocks of combined/main lines: every line has the same even number
-        (>= 6) of quotes and a numeric status and size. Returns ``None`` for other blocks.
+    def _combined_columns(self, block: bytes) -> tuple[list[bytes], int] | None:
+        """``block`` split at its quotes if it is a block of combined/main lines (every line
+        has the same even number (>= 6) of quotes and a numeric status and size), with the
+        number of quotes per line; ``None`` for other blocks.
 
-        Splitting the block at quotes turns it into columns; the user agent is column 5
-        (0: client and time, 1: request, 2: status and size, 3: referrer, 4: " "). Its values
-        repeat a lot, so they are mapped through a cache (``map`` over a ``dict`` runs in C).
+        Split at quotes, the user agent is column 5 of each line (0: client and time,
+        1: request, 2: status and size, 3: referrer, 4: " ").
         """
+        if not block.endswith(b"\n") or b'\\"' in block or b"\x00" in block:
+            return None
         lines = block.count(b"\n")
         parts = block.split(b'"')
         quotes, rest = divmod(len(parts) - 1, lines)
@@ -261,6 +262,16 @@ class LogMasker:
             or b"".join(parts[4::quotes]) != b" " * lines
         ):
             return None
+        return parts, quotes
+
+    def _reduce_quoted_columns(self, block: bytes) -> bytes | None:
+        """Fast path for blocks of combined/main lines (``_combined_columns``): the user
+        agents repeat a lot, so the column is mapped through a cache (``map`` over a ``dict``
+        runs in C). Returns ``None`` for other blocks."""
+        split = self._combined_columns(block)
+        if split is None:
+            return None
+        parts, quotes = split
         cache = self._reduced[_PLAIN]
         agents = parts[5::quotes]
         try:
@@ -274,6 +285,19 @@ class LogMasker:
         between them without it."""
         if len(self._kept) > _AGENT_CACHE_LIMIT:
             self._kept.clear()
+        split = self._combined_columns(block)
+        if split is not None:
+            # Mask the block with the user agents taken out, then put them back masked with
+            # the version rule. Masking never adds or removes a quote, so the columns line up.
+            parts, quotes = split
+            agents = parts[5::quotes]
+            parts[5::quotes] = [b""] * len(agents)
+            masked = self.text.mask(b'"'.join(parts)).split(b'"')
+            try:
+                masked[5::quotes] = map(self._kept.__getitem__, agents)
+            except KeyError:
+                masked[5::quotes] = [self._keep_value(agent) for agent in agents]
+            return b'"'.join(masked)
         spans = self.agent_spans(block)
         if not spans:
             return self.text.mask(block)
@@ -281,17 +305,19 @@ class LogMasker:
         pos = 0
         for start, end, _kind in spans:
             pieces.append(self.text.mask(block[pos:start]))
-            raw = block[start:end]
-            kept = self._kept.get(raw)
-            if kept is None:
-                before = self.text.masked
-                kept = self.text.mask(raw, versions=True)
-                if len(raw) <= _MAX_CACHED_VALUE and self.text.masked == before:
-                    self._kept[raw] = kept
-            pieces.append(kept)
+            pieces.append(self._keep_value(block[start:end]))
             pos = end
         pieces.append(self.text.mask(block[pos:]))
         return b"".join(pieces)
+
+    def _keep_value(self, raw: bytes) -> bytes:
+        """A kept user-agent field, masked with the version rule (cached when it holds no
+        address, so the count of masked addresses stays exact)."""
+        before = self.text.masked
+        kept = self.text.mask(raw, versions=True)
+        if len(raw) <= _MAX_CACHED_VALUE and self.text.masked == before:
+            self._kept[raw] = kept
+        return kept
 
 
 def _byte_table(members: bytes) -> bytes:
