@@ -12,7 +12,7 @@ setup(
         Extension(
             "privacy._core",
             sources=["privacy/_core.c"],
-            extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra"],
+            extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra"],
             optional=True,
         )
     ]

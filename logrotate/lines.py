@@ -29,6 +29,7 @@ Every other line is still masked (fail closed); only its user agent, if any, is 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -242,21 +243,23 @@ class LogMasker:
         Split at quotes, the user agent is column 5 of each line (0: client and time,
         1: request, 2: status and size, 3: referrer, 4: " ").
         """
-        if not block.endswith(b"\n") or b'\\"' in block or b"\x00" in block:
-            return None
+        if not block.endswith(b"\n") or (b"\\" in block and b'\\"' in block):
+            return None  # Apache escapes a quote as \", which would shift the columns
         lines = block.count(b"\n")
         parts = block.split(b'"')
         quotes, rest = divmod(len(parts) - 1, lines)
         if rest or quotes < 6 or quotes % 2:
             return None
-        heads = b"\x00".join(parts[quotes::quotes])
-        if not heads.startswith(b"\n") or heads.count(b"\x00\n") != lines - 1:
-            return None  # some line has a different number of quotes
-        if heads.count(b"\n") != lines:
+        # Same number of quotes on every line: every newline lies between a line's last quote
+        # and the next line's first one, one in each of those pieces.
+        heads = parts[quotes::quotes]
+        if b"".join(heads).count(b"\n") != lines or not all(
+            map(bytes.__contains__, heads, itertools.repeat(b"\n"))
+        ):
             return None
-        numbers = b"\x00".join(parts[2::quotes])  # " 200 5123 " on every line
+        numbers = b'"'.join(parts[2::quotes])  # " 200 5123 " on every line
         if (
-            numbers.translate(None, b"0123456789 -\x00")
+            numbers.translate(None, b'0123456789 -"')
             or numbers.count(b" ") != 3 * lines
             or b"  " in numbers
             or b"".join(parts[4::quotes]) != b" " * lines
@@ -268,11 +271,11 @@ class LogMasker:
         """Fast path for blocks of combined/main lines (``_combined_columns``): the user
         agents repeat a lot, so the column is mapped through a cache (``map`` over a ``dict``
         runs in C). Returns ``None`` for other blocks."""
+        cache = self._reduced[_PLAIN]
         split = self._combined_columns(block)
         if split is None:
             return None
         parts, quotes = split
-        cache = self._reduced[_PLAIN]
         agents = parts[5::quotes]
         try:
             parts[5::quotes] = map(cache.__getitem__, agents)
