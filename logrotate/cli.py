@@ -99,6 +99,9 @@ def _two_stage(blocks: Iterator[bytes], masker: LogMasker) -> Iterator[bytes]:
     else:
         first, second = masker.reduce, masker.text.mask
     handoff: queue.Queue[object] = queue.Queue(maxsize=4)
+    # The masking thread gives the GIL back while the C core runs; it should not then wait
+    # the default 5 ms for the reading thread to let it go again.
+    sys.setswitchinterval(0.0005)
 
     def produce() -> None:
         try:
