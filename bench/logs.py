@@ -6,6 +6,7 @@ Generates a realistic nginx combined log (bench/generate_log.py), installs Anoni
 PyPI into a temporary venv, and runs every case on the same data in the same run, ``--repeat``
 times each (the fastest run counts; the machine is shared). Prints lines/s, MB/s, peak memory
 (VmHWM of the process and of any worker it starts, sampled every 10 ms), the ratio to Anonip,
+CPU seconds (user + system: they move much less with the load of other jobs than wall time),
 and how many output lines ``scan`` would still report (an address, or an unreduced user agent
 where user agents are reduced). A benchmark, not a test: nothing is asserted.
 
@@ -66,8 +67,10 @@ def _children(pid: int) -> list[int]:
 
 def run_case(
     command: list[str], source: Path | None, output: Path | None, env: dict[str, str] | None
-) -> tuple[float, float]:
-    """Wall time in seconds and peak RSS in MiB (the largest of the process and its workers)."""
+) -> tuple[float, float, float]:
+    """Wall time in seconds, peak RSS in MiB (the largest of the process and its workers) and
+    CPU seconds (user + system, of the process and the workers it waited for). CPU time says
+    less about speed than wall time, but it moves much less when other jobs load the machine."""
     peaks: dict[int, float] = {}
     with open(source or os.devnull, "rb") as stdin, open(output or os.devnull, "wb") as stdout:
         started = time.perf_counter()
@@ -80,7 +83,7 @@ def run_case(
             env={**os.environ, **(env or {})},
         )
         while True:
-            pid, status = os.waitpid(process.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             for watched in [process.pid, *_children(process.pid)]:
@@ -90,7 +93,7 @@ def run_case(
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1) or (process.returncode and "scan" not in command):
         raise SystemExit(f"{command} failed with exit code {process.returncode}")
-    return elapsed, max(peaks.values(), default=0.0)
+    return elapsed, max(peaks.values(), default=0.0), usage.ru_utime + usage.ru_stime
 
 
 def dirty_lines(paths: list[Path], keep_user_agent: bool) -> int:
@@ -215,6 +218,7 @@ def main() -> None:
                 runs.append(run_case(command, source, output if source else None, env))
             elapsed = min(run[0] for run in runs)
             peak = max(run[1] for run in runs)
+            cpu = min(run[2] for run in runs)
             if check is None:
                 dirty = None
             elif copies:
@@ -223,12 +227,21 @@ def main() -> None:
                 dirty = dirty_lines([output], check)
             shutil.rmtree(work, ignore_errors=True)
             results.append(
-                (name, elapsed, count / elapsed, size * count / lines / elapsed / 1e6, peak, dirty)
+                (
+                    name,
+                    elapsed,
+                    count / elapsed,
+                    size * count / lines / elapsed / 1e6,
+                    peak,
+                    dirty,
+                    cpu,
+                )
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     anonip_rate = results[2][2]
+    anonip_cpu = results[2][2] * results[2][1] / results[2][6]  # lines per CPU second
     print()
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {lines:,} lines, {size / 1e6:.1f} MB, "
@@ -237,11 +250,13 @@ def main() -> None:
     )
     header = (
         f"| {'case':38} | {'seconds':>7} | {'lines/s':>10} | {'MB/s':>6} | {'peak MiB':>8} "
-        f"| {'x anonip':>8} | {'lines scan reports':>18} |"
+        f"| {'x anonip':>8} | {'CPU s':>6} | {'x anonip (CPU)':>14} | {'lines scan reports':>18} |"
     )
     print(header)
     print("|" + "|".join("-" * (len(cell) + 0) for cell in header.split("|")[1:-1]) + "|")
-    for name, elapsed, rate, megabytes, peak, dirty in results:
+    for name, elapsed, rate, megabytes, peak, dirty, cpu in results:
+        count = rate * elapsed
+        cpu_ratio = (count / cpu) / anonip_cpu if cpu else float("nan")
         shown = (
             "(raw input)"
             if dirty is None and "scan" not in name
@@ -249,7 +264,7 @@ def main() -> None:
         )
         print(
             f"| {name:38} | {elapsed:7.2f} | {rate:10,.0f} | {megabytes:6.1f} | {peak:8.1f} "
-            f"| {rate / anonip_rate:8.1f} | {shown:>18} |"
+            f"| {rate / anonip_rate:8.1f} | {cpu:6.2f} | {cpu_ratio:14.1f} | {shown:>18} |"
         )
 
 
