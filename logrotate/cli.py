@@ -1,22 +1,28 @@
-"""Command line: ``python -m logrotate {pipe,anonymise,purge,hold,scan,nightly}``."""
+"""Command line: ``log-anonymiser`` (or ``python -m logrotate``)
+``{pipe,anonymise,purge,hold,scan,nightly}``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import queue
 import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from typing import BinaryIO
+
+from privacy import __version__
+from privacy.ipmask import CORE, CORES, DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
 
 from .clock import ClockError
 from .files import READ_SIZE, LogFileError, anonymise_file
 from .holds import HoldError, HoldStore, state_dir
-from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
 from .lines import LogMasker, iter_blocks
 from .nightly import ConfigError, load_config, run_nightly
+from .parallel import anonymise_many
 from .progress import Progress
 from .purge import PurgeError, check_days, purge
 from .scan import iter_files, scan_file
@@ -63,6 +69,14 @@ def _masker(args: argparse.Namespace, count: bool = True) -> LogMasker:
     return LogMasker(args.ipv4_prefix, args.ipv6_prefix, args.keep_user_agent, count=count)
 
 
+def version_text() -> str:
+    """``--version``: the package version and the masking core in use."""
+    core = "C extension" if CORE == "c" else "pure Python (no C extension built)"
+    if CORE == "python" and "c" in CORES:
+        core = "pure Python (PRIVACY_CORE=python)"
+    return f"log-anonymiser {__version__} (masking core: {core})"
+
+
 class _Output:
     """Where ``pipe`` writes: stdout, or a file opened for appending and reopened after
     SIGHUP (so logrotate can move the file away and signal us)."""
@@ -89,6 +103,38 @@ def _stdin_chunks(fd: int, progress: Progress) -> Iterator[bytes]:
         yield chunk
 
 
+_END = object()
+
+
+def _two_stage(blocks: Iterator[bytes], masker: LogMasker) -> Iterator[bytes]:
+    """``masker.process`` over ``blocks`` on two CPU cores: a thread reads and reduces user
+    agents (Python) while this one masks (the C core runs without the GIL) and writes. Blocks
+    keep their order; at most 4 wait in between, so memory stays flat."""
+    if masker.keep_user_agent:
+        first, second = masker.process, None
+    else:
+        first, second = masker.reduce, masker.text.mask
+    handoff: queue.Queue[object] = queue.Queue(maxsize=4)
+    # The masking thread gives the GIL back while the C core runs; it should not then wait
+    # the default 5 ms for the reading thread to let it go again.
+    sys.setswitchinterval(0.0005)
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                handoff.put(first(block))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            handoff.put(error)
+        handoff.put(_END)
+
+    threading.Thread(target=produce, name="reduce", daemon=True).start()
+    while (item := handoff.get()) is not _END:
+        if isinstance(item, BaseException):
+            raise item
+        assert isinstance(item, bytes)
+        yield second(item) if second else item
+
+
 def cmd_pipe(args: argparse.Namespace) -> int:
     masker = _masker(args, count=False)
     try:
@@ -105,8 +151,8 @@ def cmd_pipe(args: argparse.Namespace) -> int:
     info = os.fstat(fd)
     progress = Progress("pipe", info.st_size if stat.S_ISREG(info.st_mode) else 0)
     try:
-        for block in iter_blocks(_stdin_chunks(fd, progress)):
-            output.write(masker.process(block))
+        for block in _two_stage(iter_blocks(_stdin_chunks(fd, progress)), masker):
+            output.write(block)
     except BrokenPipeError:
         _error("output closed")
         # Keep Python from failing again when it flushes stdout at exit.
@@ -123,6 +169,21 @@ def cmd_pipe(args: argparse.Namespace) -> int:
 def cmd_anonymise(args: argparse.Namespace) -> int:
     masker = _masker(args)
     failed = 0
+    total = len(args.files)
+    jobs = min(args.jobs or os.cpu_count() or 1, len(args.files))
+    if jobs > 1:  # several files: spread over the CPU cores (no progress bar then)
+        for path, outcome in anonymise_many(
+            args.files, args.ipv4_prefix, args.ipv6_prefix, args.keep_user_agent, jobs
+        ):
+            if isinstance(outcome, LogFileError):
+                _error(str(outcome))
+                failed += 1
+            elif outcome.changed:
+                masked = outcome.masked
+                print(f"{path}: anonymised {outcome.lines} lines, {masked} addresses masked")
+            else:
+                print(f"{path}: already anonymised, nothing changed ({outcome.lines} lines)")
+        args.files = []
     for path in args.files:
         try:
             size = os.path.getsize(path)
@@ -145,7 +206,7 @@ def cmd_anonymise(args: argparse.Namespace) -> int:
         else:
             print(f"{name}: already anonymised, nothing changed ({result.lines} lines)")
     if failed:
-        _error(f"{failed} of {len(args.files)} files failed")
+        _error(f"{failed} of {total} files failed")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -191,24 +252,28 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    text = TextMasker(args.ipv4_prefix, args.ipv6_prefix)
     dirty = failed = files = 0
     for path in iter_files(args.paths):
         files += 1
+        masker = _masker(args)  # one per file: an IIS #Fields: line holds for its own file
         try:
-            result = scan_file(path, text)
+            result = scan_file(path, masker)
         except LogFileError as error:
             _error(str(error))
             failed += 1
             continue
         if result.dirty_lines:
             dirty += 1
-            for number, addresses in result.examples:
-                print(f"{path}:{number}: unmasked {', '.join(addresses)}")
+            for number, found in result.examples:
+                addresses = [item for item in found if item != "unreduced user agent"]
+                what = [f"unmasked {', '.join(addresses)}"] if addresses else []
+                what += ["unreduced user agent"] if len(addresses) < len(found) else []
+                print(f"{path}:{number}: {'; '.join(what)}")
             if result.dirty_lines > len(result.examples):
-                print(f"{path}: ... {result.dirty_lines} lines with unmasked addresses in all")
+                print(f"{path}: ... {result.dirty_lines} lines that pipe would change in all")
     print(
-        f"scan: {files} files, {dirty} with unmasked addresses, {failed} unreadable",
+        f"scan: {files} files, {dirty} with unmasked addresses or user agents, "
+        f"{failed} unreadable",
         file=sys.stderr,
     )
     return EXIT_FOUND if dirty or failed else EXIT_OK
@@ -233,9 +298,10 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m logrotate",
+        prog="log-anonymiser",
         description="Mask IP addresses and reduce user agents in web-server logs; purge old logs.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
 
     pipe = sub.add_parser("pipe", help="mask stdin to stdout or --output (piped logging)")
@@ -245,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     anonymise = sub.add_parser("anonymise", help="mask log files in place (plain or .gz)")
     anonymise.add_argument("files", nargs="+", metavar="FILE")
+    anonymise.add_argument(
+        "--jobs", type=int, default=0, metavar="N", help="files at once (default: CPU cores)"
+    )
     _masking_options(anonymise)
     anonymise.set_defaults(func=cmd_anonymise)
 
@@ -275,9 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     for hold_parser in hold_sub.choices.values():  # accepted after the subcommand too
         hold_parser.add_argument("--state-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    scan = sub.add_parser("scan", help="report lines that still hold an unmasked address")
+    scan = sub.add_parser(
+        "scan", help="report lines that pipe would change (addresses, unreduced user agents)"
+    )
     scan.add_argument("paths", nargs="+", metavar="DIR")
-    _masking_options(scan, user_agent=False)
+    _masking_options(scan)
     scan.set_defaults(func=cmd_scan)
 
     nightly = sub.add_parser("nightly", help="the timer's job: anonymise, purge, report")

@@ -1,20 +1,28 @@
-"""Whole log lines: mask addresses everywhere and reduce the user-agent field.
+"""Whole log lines: reduce the user-agent field, mask addresses everywhere.
 
 ``LogMasker.process`` takes a block of complete lines (``bytes``) and returns the block with
 the same lines in the same order. It works on whole blocks, not line by line, because Python's
-per-line overhead would dominate:
+per-line overhead would dominate. Two steps:
 
-* blocks of combined / nginx "main" lines take a fast path (``_process_quoted_columns``): the
-  block is split at its quotes into columns whose values repeat (client, request, referrer,
-  user agent...), and each column is mapped through a cache of masked values;
-* any other block is masked by ``TextMasker`` in one pass per address family, with the
-  user-agent fields cut out by one regular-expression split and put back reduced.
+1. ``reduce`` replaces every user-agent field it recognises by its reduced form
+   (``Firefox 121 / Windows 10 / pc``) and changes nothing else;
+2. the masking core (``privacy.ipmask.TextMasker``, compiled or pure Python) masks every
+   address in the result, in one pass over the block.
 
-User-agent fields are recognised in two formats:
+``scan`` runs the same two steps, so what it reports is exactly what ``pipe`` would change.
+With ``keep_user_agent`` the user-agent fields are kept and masked with the version rule
+(``Chrome/120.0.0.0`` is a version there, not an address), the rest of the line without it.
 
-* combined / nginx "main": the quoted field after the referrer
-  (``host ident user [time] "request" status bytes "referrer" "user agent" ...``);
-* JSON: the value of a ``"user_agent"`` or ``"http_user_agent"`` key.
+User-agent fields are recognised in these formats (docs/log-masking.md):
+
+* combined / nginx "main": the quoted field after the referrer;
+* AWS ALB: the quoted field after the request;
+* JSON: the value of a key named ``user_agent``, ``http_user_agent``, ``userAgent``,
+  ``User-Agent``, ``useragent``, ``ua``, ``request_User-Agent`` (Traefik),
+  ``ClientRequestUserAgent`` (Cloudflare), ``user_agent.original`` or
+  ``"user_agent": {"original": ...}`` (ECS), also as a one-element array (Caddy);
+  JSON escapes (``\\/``, ``\\u0041``) are decoded before parsing;
+* IIS W3C: the ``cs(User-Agent)`` column named by the last ``#Fields:`` line (``+`` for spaces).
 
 Every other line is still masked (fail closed); only its user agent, if any, is left as is.
 """
@@ -22,18 +30,19 @@ Every other line is still masked (fail closed); only its user agent, if any, is 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
-from .useragent import MAX_USER_AGENT_CHARS, reduce_user_agent
+from privacy.ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
+from privacy.useragent import MAX_USER_AGENT_CHARS, reduce_user_agent
 
 __all__ = ["LogMasker", "iter_blocks"]
 
 _QUOTED = rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
 _FIELD_VALUE = rb'[^"\\\n]*(?:\\.[^"\\\n]*)*'
 # Group 1: everything up to and including the opening quote of the user agent; group 2: the
-# user agent. The pattern starts at a newline (the block is passed with one in front), which
+# user agent. The patterns start at a newline (the block is passed with one in front), which
 # Python's regex engine finds quickly.
 _COMBINED_UA = re.compile(
     rb"(\n[^ \n]+ [^ \n]+ [^ \n]+ \[[^\]\n]*\] "
@@ -44,55 +53,74 @@ _COMBINED_UA = re.compile(
     + _FIELD_VALUE
     + rb')(?=")'
 )
-_JSON_UA = re.compile(rb'("(?:http_)?user_agent"\s*:\s*")(' + _FIELD_VALUE + rb')(?=")')
+# AWS ALB: type time elb client:port target:port 3 times, 2 status codes, 2 sizes, "request"
+_ALB_UA = re.compile(
+    rb'(\n(?:https?|h2|grpcs?|wss?) (?:[^ \n]+ ){11}"[^"\n]*" ")([^"\n]*)(?=")'
+)
+_JSON_KEYS = (
+    rb"user[-_]?agent|http[-_.]user[-_]agent|request_user-agent|clientrequestuseragent"
+    rb"|user_agent\.original|ua"
+)
+_JSON_UA = re.compile(
+    rb'("(?i:'
+    + _JSON_KEYS
+    + rb')"\s*:\s*(?:\[\s*|\{\s*"original"\s*:\s*)?")('
+    + _FIELD_VALUE
+    + rb')(?=")'
+)
+_IIS_FIELDS = b"#Fields:"
+_IIS_UA = b"cs(User-Agent)"
 # What ``str(ReducedUserAgent)`` produces, so a second run leaves reduced fields alone.
 _ALREADY_REDUCED = re.compile(
-    rb"(?:[\w .+-]+ / [\w .+-]+ / (?:pc|mobile|tablet|other)|bot / [\w .+-]+)\Z"
+    r"(?:[\w .+-]+ / [\w .+-]+ / (?:pc|mobile|tablet|other)|bot / [\w .+-]+)\Z"
 )
-_SEPARATOR = b"\x00"
-# The first field of a line (the client in combined logs), with the newline before it.
-_CLIENT = re.compile(rb'(\n[^ "\n]*)')
-_VALUE_CACHE_LIMIT = 40_000
+_C_ESCAPE = re.compile(rb'\\(x[0-9A-Fa-f]{2}|["\\])')
+_AGENT_CACHE_LIMIT = 40_000
 _MAX_CACHED_VALUE = 1024
-_MAX_PARTIAL_LINE = 4 << 20
+_MAX_PARTIAL_LINE = 1 << 20
+_CUT_WINDOW = 64 << 10
+
+# Kinds of user-agent field: how the raw value is decoded before parsing and how the
+# reduced form is written back.
+_PLAIN, _JSON, _IIS = 0, 1, 2
+Span = tuple[int, int, int]  # start, end, kind
 
 
-class _MaskedValues(dict[bytes, bytes]):
-    """Cache of masked values: ``cache[value]`` masks ``value`` once, then looks it up."""
+def _unescape(match: re.Match[bytes]) -> bytes:
+    escape = match[1]
+    return bytes.fromhex(escape[1:].decode()) if len(escape) > 1 else escape
 
-    def __init__(
-        self,
-        text: TextMasker,
-        transform: Callable[[bytes], bytes] | None = None,
-        limit: int = _VALUE_CACHE_LIMIT,
-    ) -> None:
-        super().__init__()
-        self._text = text
-        self._limit = limit
-        self._transform = transform or text.mask
-        self.counts: dict[bytes, int] = {}  # addresses changed per cached value
-        self.uncached_changes = 0  # ... and in values too long to cache, since last counted
 
-    def __missing__(self, value: bytes) -> bytes:
-        before = self._text.masked
-        result = self._transform(value)
-        changed = self._text.masked - before
-        if len(value) <= _MAX_CACHED_VALUE:  # long values are rare: keep memory bounded
-            self[value] = result
-            if changed:
-                self.counts[value] = changed
-        else:
-            self.uncached_changes += changed
-        return result
+def _decode_plain(raw: bytes) -> str:
+    """nginx writes ``\\x22`` for a quote, Apache ``\\"``."""
+    if b"\\" in raw:
+        raw = _C_ESCAPE.sub(_unescape, raw)
+    return raw.decode("utf-8", "replace")
 
-    def trim(self) -> None:
-        if len(self) > self._limit:
-            self.clear()
-            self.counts.clear()
+
+def _decode_json(raw: bytes) -> str:
+    if b"\\" not in raw:
+        return raw.decode("utf-8", "replace")
+    try:
+        value = json.loads(b'"' + raw + b'"')
+    except ValueError:
+        return raw.replace(b"\\/", b"/").decode("utf-8", "replace")
+    return value if isinstance(value, str) else raw.decode("utf-8", "replace")
+
+
+def _decode_iis(raw: bytes) -> str:
+    return raw.replace(b"+", b" ").decode("utf-8", "replace")
+
+
+_DECODE: dict[int, Callable[[bytes], str]] = {
+    _PLAIN: _decode_plain,
+    _JSON: _decode_json,
+    _IIS: _decode_iis,
+}
 
 
 class LogMasker:
-    """Masks addresses in blocks of log lines and (unless told not to) reduces user agents."""
+    """Reduces user agents (unless told not to) and masks addresses in blocks of log lines."""
 
     def __init__(
         self,
@@ -100,119 +128,235 @@ class LogMasker:
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
         keep_user_agent: bool = False,
         count: bool = True,
+        core: str | None = None,
     ) -> None:
-        self.text = TextMasker(ipv4_prefix, ipv6_prefix)
+        self.text = TextMasker(ipv4_prefix, ipv6_prefix, core)
         self.keep_user_agent = keep_user_agent
-        self.count = count
-        self.masked = 0  # addresses changed so far (only kept up to date with ``count``)
-        self._tokens = _MaskedValues(self.text)
-        self._fields = _MaskedValues(self.text)
-        # " ident user [time] ": the same only within one second, so a small cache will do.
-        self._stamps = _MaskedValues(self.text, limit=4096)
-        self._agents = _MaskedValues(self.text, self._user_agent)
+        self.count = count  # kept for callers; counting is free with the masking core
+        self._reduced: list[dict[bytes, bytes]] = [{}, {}, {}]  # per kind: raw -> reduced
+        self._kept: dict[bytes, bytes] = {}  # raw -> masked with the version rule
+        self._iis_column = -1  # cs(User-Agent) column of the last #Fields: line
+        self._iis_columns = 0
+
+    @property
+    def masked(self) -> int:
+        """Addresses changed so far."""
+        return self.text.masked
+
+    @property
+    def core(self) -> str:
+        return self.text.core
 
     def process(self, block: bytes) -> bytes:
         """Mask one block of complete lines (the last line may lack its newline)."""
-        for cache in (self._tokens, self._fields, self._stamps, self._agents):
-            cache.trim()
-        if _SEPARATOR in block:  # the separator trick below needs a byte the block lacks
-            return self._process_with(None, block)
-        if block.endswith(b"\n") and b'\\"' not in block:  # Apache escapes quotes as \"
-            result = self._process_quoted_columns(block)
-            if result is not None:
-                return result
-        block = self._process_with(_COMBINED_UA, b"\n" + block)[1:]
-        if b"user_agent" in block:
-            block = self._process_with(_JSON_UA, block)
-        return block
+        if self.keep_user_agent:
+            return self._keep_agents(block)
+        return self.text.mask(self.reduce(block))
 
-    def _process_quoted_columns(self, block: bytes) -> bytes | None:
-        """Fast path for blocks of combined/main lines: every line has the same even number
-        (>= 6) of quotes and a numeric status and size. Returns ``None`` for other blocks.
+    # --- user-agent fields --------------------------------------------------------------------
 
-        Splitting the block at quotes turns it into columns (client and time, request,
-        status and size, referrer, user agent, ...). Values in a column repeat a lot, so each
-        column is mapped through a cache (``map`` over a ``dict`` runs in C); only new values
-        are masked with ``TextMasker``. The first column holds the time stamp, so it is split
-        into the client and the rest (" ident user [time] "), which repeat separately.
+    def reduce(self, block: bytes) -> bytes:
+        """``block`` with every recognised user-agent field reduced, nothing else changed."""
+        for cache in self._reduced:
+            if len(cache) > _AGENT_CACHE_LIMIT:
+                cache.clear()
+        result = self._reduce_quoted_columns(block)
+        if result is not None:
+            return result
+        spans = self.agent_spans(block)
+        if not spans:
+            return block
+        pieces = []
+        pos = 0
+        for start, end, kind in spans:
+            pieces.append(block[pos:start])
+            pieces.append(self._reduce_value(block[start:end], kind))
+            pos = end
+        pieces.append(block[pos:])
+        return b"".join(pieces)
+
+    def agent_spans(self, block: bytes) -> list[Span]:
+        """Where the user-agent fields are: (start, end, kind), in order, not overlapping."""
+        spans: list[Span] = []
+        framed = b"\n" + block
+        if b"[" in block:
+            spans += [(m.start(2) - 1, m.end(2) - 1, _PLAIN) for m in _COMBINED_UA.finditer(framed)]
+        if b'" "' in block:
+            spans += [(m.start(2) - 1, m.end(2) - 1, _PLAIN) for m in _ALB_UA.finditer(framed)]
+        if b'":' in block or b'" :' in block:
+            spans += [(m.start(2), m.end(2), _JSON) for m in _JSON_UA.finditer(block)]
+        if self._iis_column >= 0 or _IIS_FIELDS in block:
+            spans += self._iis_spans(block)
+        if len(spans) > 1:
+            spans.sort()
+            kept = [spans[0]]
+            for span in spans[1:]:
+                if span[0] >= kept[-1][1]:
+                    kept.append(span)
+            spans = kept
+        return spans
+
+    def _iis_spans(self, block: bytes) -> list[Span]:
+        spans: list[Span] = []
+        pos = 0
+        size = len(block)
+        while pos < size:
+            end = block.find(b"\n", pos)
+            end = size if end < 0 else end
+            line = block[pos:end]
+            if line.startswith(b"#"):
+                if line.startswith(_IIS_FIELDS):
+                    names = line[len(_IIS_FIELDS) :].split()
+                    self._iis_columns = len(names)
+                    self._iis_column = names.index(_IIS_UA) if _IIS_UA in names else -1
+            elif self._iis_column >= 0:
+                fields = line.rstrip(b"\r").split(b" ")
+                if len(fields) == self._iis_columns:  # a W3C line of the announced layout
+                    start = pos + sum(len(field) + 1 for field in fields[: self._iis_column])
+                    spans.append((start, start + len(fields[self._iis_column]), _IIS))
+            pos = end + 1
+        return spans
+
+    def _reduce_value(self, raw: bytes, kind: int) -> bytes:
+        cache = self._reduced[kind]
+        try:
+            return cache[raw]
+        except KeyError:
+            pass
+        result = raw
+        if raw not in (b"", b"-"):
+            text = _DECODE[kind](raw[: MAX_USER_AGENT_CHARS * 2])
+            if not _ALREADY_REDUCED.match(text):
+                reduced = str(reduce_user_agent(text[:MAX_USER_AGENT_CHARS]))
+                result = reduced.encode("ascii", "replace")
+                if kind == _IIS:
+                    result = result.replace(b" ", b"+")
+        if len(raw) <= _MAX_CACHED_VALUE:
+            cache[raw] = result
+        return result
+
+    def _combined_columns(self, block: bytes) -> tuple[list[bytes], int] | None:
+        """``block`` split at its quotes if it is a block of combined/main lines (every line
+        has the same even number (>= 6) of quotes and a numeric status and size), with the
+        number of quotes per line; ``None`` for other blocks.
+
+        Split at quotes, the user agent is column 5 of each line (0: client and time,
+        1: request, 2: status and size, 3: referrer, 4: " ").
         """
+        if not block.endswith(b"\n") or (b"\\" in block and b'\\"' in block):
+            return None  # Apache escapes a quote as \", which would shift the columns
         lines = block.count(b"\n")
         parts = block.split(b'"')
         quotes, rest = divmod(len(parts) - 1, lines)
         if rest or quotes < 6 or quotes % 2:
             return None
-        heads = _SEPARATOR.join(parts[quotes::quotes])
-        if not heads.startswith(b"\n") or heads.count(_SEPARATOR + b"\n") != lines - 1:
-            return None  # some line has a different number of quotes
-        if heads.count(b"\n") != lines:
+        # Same number of quotes on every line: every newline lies between a line's last quote
+        # and the next line's first one, one in each of those pieces.
+        heads = parts[quotes::quotes]
+        if b"".join(heads).count(b"\n") != lines or not all(
+            map(bytes.__contains__, heads, itertools.repeat(b"\n"))
+        ):
             return None
-        # The combined layout: "request" status size "referrer" "user agent". Status and size
-        # are digits (or "-"), so those columns need no masking.
-        numbers = _SEPARATOR.join(parts[2::quotes])  # " 200 5123 " on every line
+        numbers = b'"'.join(parts[2::quotes])  # " 200 5123 " on every line
         if (
-            numbers.translate(None, b"0123456789 -" + _SEPARATOR)
+            numbers.translate(None, b'0123456789 -"')
             or numbers.count(b" ") != 3 * lines
             or b"  " in numbers
             or b"".join(parts[4::quotes]) != b" " * lines
         ):
             return None
-        # First column: "\nclient" and " ident user [time] " of each line, as separate values.
-        pieces = _CLIENT.split(b"\n" + b'"'.join(parts[0::quotes]))
-        clients, rests = pieces[1::2], pieces[0::2]
-        pieces[1::2] = map(self._tokens.__getitem__, clients)
-        pieces[0::2] = map(self._stamps.__getitem__, rests)
-        self._count(self._tokens, clients)
-        self._count(self._stamps, rests)
-        parts[0::quotes] = b"".join(pieces)[1:].split(b'"')
-        for column in (1, 3, 5, *range(6, quotes)):
-            values = parts[column::quotes]
-            cache = self._agents if column == 5 else self._fields
-            parts[column::quotes] = map(cache.__getitem__, values)
-            self._count(cache, values)
+        return parts, quotes
+
+    def _reduce_quoted_columns(self, block: bytes) -> bytes | None:
+        """Fast path for blocks of combined/main lines (``_combined_columns``): the user
+        agents repeat a lot, so the column is mapped through a cache (``map`` over a ``dict``
+        runs in C). Returns ``None`` for other blocks."""
+        cache = self._reduced[_PLAIN]
+        split = self._combined_columns(block)
+        if split is None:
+            return None
+        parts, quotes = split
+        agents = parts[5::quotes]
+        try:
+            parts[5::quotes] = map(cache.__getitem__, agents)
+        except KeyError:
+            parts[5::quotes] = [self._reduce_value(agent, _PLAIN) for agent in agents]
         return b'"'.join(parts)
 
-    def _process_with(self, regex: re.Pattern[bytes] | None, block: bytes) -> bytes:
-        parts = regex.split(block) if regex is not None else [block]
-        if len(parts) == 1:
-            before = self.text.masked
-            block = self.text.mask(block)
-            self.masked += self.text.masked - before
-            return block
-        # parts: text, head, ua, text, head, ua, ..., text. Mask all text in one pass with the
-        # user agents replaced by a separator, then put the (separately cached) agents back.
-        agents = parts[2::3]
-        parts[2::3] = [_SEPARATOR] * len(agents)
+    def _keep_agents(self, block: bytes) -> bytes:
+        """``--keep-user-agent``: user-agent fields masked with the version rule, the text
+        between them without it."""
+        if len(self._kept) > _AGENT_CACHE_LIMIT:
+            self._kept.clear()
+        split = self._combined_columns(block)
+        if split is not None:
+            # Mask the block with the user agents taken out, then put them back masked with
+            # the version rule. Masking never adds or removes a quote, so the columns line up.
+            parts, quotes = split
+            agents = parts[5::quotes]
+            parts[5::quotes] = [b""] * len(agents)
+            masked = self.text.mask(b'"'.join(parts)).split(b'"')
+            try:
+                masked[5::quotes] = map(self._kept.__getitem__, agents)
+            except KeyError:
+                masked[5::quotes] = [self._keep_value(agent) for agent in agents]
+            return b'"'.join(masked)
+        spans = self.agent_spans(block)
+        if not spans:
+            return self.text.mask(block)
+        pieces = []
+        pos = 0
+        for start, end, _kind in spans:
+            pieces.append(self.text.mask(block[pos:start]))
+            pieces.append(self._keep_value(block[start:end]))
+            pos = end
+        pieces.append(self.text.mask(block[pos:]))
+        return b"".join(pieces)
+
+    def _keep_value(self, raw: bytes) -> bytes:
+        """A kept user-agent field, masked with the version rule (cached when it holds no
+        address, so the count of masked addresses stays exact)."""
         before = self.text.masked
-        pieces = self.text.mask(b"".join(parts)).split(_SEPARATOR)
-        self.masked += self.text.masked - before
-        out: list[bytes] = [b""] * (2 * len(pieces) - 1)
-        out[0::2] = pieces
-        out[1::2] = map(self._agents.__getitem__, agents)
-        self._count(self._agents, agents)
-        return b"".join(out)
+        kept = self.text.mask(raw, versions=True)
+        if len(raw) <= _MAX_CACHED_VALUE and self.text.masked == before:
+            self._kept[raw] = kept
+        return kept
 
-    def _count(self, cache: _MaskedValues, values: list[bytes]) -> None:
-        if self.count:
-            self.masked += sum(map(cache.counts.get, values, itertools.repeat(0)))
-            self.masked += cache.uncached_changes
-        cache.uncached_changes = 0
 
-    def _user_agent(self, raw: bytes) -> bytes:
-        """The user-agent field as it is written back (cached)."""
-        if self.keep_user_agent or raw in (b"", b"-") or _ALREADY_REDUCED.match(raw):
-            result = raw
-        else:
-            text = raw[:MAX_USER_AGENT_CHARS].decode("utf-8", "replace")
-            result = str(reduce_user_agent(text)).encode("ascii", "replace")
-        return self.text.mask(result)
+def _byte_table(members: bytes) -> bytes:
+    return bytes(1 if byte in members else 0 for byte in range(256))
+
+
+_RUN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:.%"
+# A byte that is not part of a run and not "\" (which starts an escape): the next run starts
+# afresh whether or not the line is cut after it.
+_NEUTRAL = _byte_table(bytes(b for b in range(256) if b not in _RUN_BYTES + b"\\"))
+# Letters that are not hex digits: a word holding one is never part of an address.
+_NON_HEX_LETTERS = _byte_table(b"ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_")
+
+
+def _cut_point(data: bytes) -> int:
+    """Where to cut a partial line longer than 1 MiB so that no address is split
+    (docs/log-masking.md, "Long lines"): after the last neutral byte in the last 64 KiB, else
+    between the last two non-hex letters there, else (64 KiB of nothing but hex digits,
+    dots, colons and escapes) at the end."""
+    low = max(0, len(data) - _CUT_WINDOW)
+    window = data[low:]
+    neutral = window.translate(_NEUTRAL).rfind(1)
+    if neutral >= 0:
+        return low + neutral + 1
+    letters = window.translate(_NON_HEX_LETTERS).rfind(b"\x01\x01")
+    if letters >= 0:
+        return low + letters + 1
+    return len(data)
 
 
 def iter_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Regroup raw reads into blocks of complete lines.
 
     A partial last line is held back until its newline arrives (or the input ends). A line
-    longer than 4 MiB is cut at its last space or quote so memory stays bounded; addresses
-    never contain either, so no address is split.
+    longer than 1 MiB is passed on in pieces (see ``_cut_point``), so memory stays flat and
+    time linear whatever the line.
     """
     pending = b""
     for chunk in chunks:
@@ -221,7 +365,7 @@ def iter_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
         data = pending + chunk if pending else chunk
         cut = data.rfind(b"\n") + 1
         if not cut and len(data) > _MAX_PARTIAL_LINE:
-            cut = max(data.rfind(b" "), data.rfind(b'"')) + 1
+            cut = _cut_point(data)
         if cut:
             yield data[:cut]
             pending = data[cut:]

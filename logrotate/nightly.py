@@ -31,10 +31,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from privacy.ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX
+
 from . import clock
 from .files import LogFileError, anonymise_file, atomic_write_bytes
 from .holds import HoldError, HoldStore, state_dir
-from .ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX
 from .lines import LogMasker
 from .progress import Progress
 from .purge import PurgeError, check_days, purge

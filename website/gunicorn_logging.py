@@ -14,7 +14,7 @@ address:
   Flask's own handler, which would write to ``wsgi.errors`` unmasked.
 
 ``LOG_IPV4_PREFIX`` and ``LOG_IPV6_PREFIX`` (default 24 and 48 bits) set how much is kept.
-The masking rules are the log job's (``logrotate.ipmask``), so both logs agree.
+The masking rules are the shared ones (``privacy.ipmask``), so both logs agree.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from logrotate.ipmask import TextMasker
-from logrotate.useragent import reduce_user_agent
+from privacy.ipmask import TextMasker
+from privacy.useragent import reduce_user_agent
 
 _USER_AGENT_ATOMS = ("a", "{user-agent}i")
 

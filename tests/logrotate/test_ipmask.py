@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from logrotate.ipmask import mask_ip
+from privacy.ipmask import mask_ip
 
 
 @pytest.mark.parametrize(

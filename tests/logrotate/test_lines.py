@@ -104,7 +104,7 @@ def test_fast_path_equals_line_by_line() -> None:
     """A block through the column fast path gives what each line alone gives."""
     data = many_lines(2000)
     masker = LogMasker()
-    assert masker._process_quoted_columns(data) is not None  # the fast path applies
+    assert masker._reduce_quoted_columns(data) is not None  # the fast path applies
     by_line = b"".join(LogMasker().process(line) for line in data.splitlines(keepends=True))
     assert LogMasker().process(data) == by_line
 
@@ -141,4 +141,4 @@ def test_long_values_are_masked_and_counted_but_not_cached() -> None:
     out = masker.process(data)
     assert out.count(b"ip=203.0.113.0") == 3
     assert masker.masked == 6
-    assert all(len(value) <= 1024 for value in masker._fields)
+    assert all(len(value) <= 1024 for cache in masker._reduced for value in cache)

@@ -18,8 +18,11 @@ from tests.logrotate.logdata import CHROME, NOW, combined_line, many_lines
 def test_scan_finds_unmasked_lines_until_anonymised(tmp_path: Path, run_cli) -> None:
     logs = tmp_path / "logs"
     (logs / "old").mkdir(parents=True)
-    clean = combined_line("203.0.113.0", agent=CHROME)  # UA version tokens are not addresses
-    (logs / "access.log").write_text(clean * 3 + combined_line("203.0.113.0", "/?ip=198.51.100.7"))
+    clean = combined_line("203.0.113.0", agent="Chrome 120 / Windows 10 / pc")
+    unreduced = combined_line("203.0.113.0", agent=CHROME)  # its version token is no address
+    (logs / "access.log").write_text(
+        clean * 3 + combined_line("203.0.113.0", "/?ip=198.51.100.7", agent="bot / x") + unreduced
+    )
     (logs / "old" / "access.log.2.gz").write_bytes(gzip.compress(many_lines(30)))
     (logs / "error.log").write_text("2026/11/24 10:00:00 [error] 1#1: client: 2001:db8::5\n")
     (logs / "clean.log").write_text(clean)
@@ -29,11 +32,13 @@ def test_scan_finds_unmasked_lines_until_anonymised(tmp_path: Path, run_cli) -> 
     assert found.returncode == 1
     out = found.stdout.decode().splitlines()
     assert f"{logs / 'access.log'}:4: unmasked 198.51.100.7" in out
+    assert f"{logs / 'access.log'}:5: unreduced user agent" in out
     assert f"{logs / 'error.log'}:1: unmasked 2001:db8::5" in out
-    assert f"{logs / 'old' / 'access.log.2.gz'}:1: unmasked 2001:db8:0:1::1, 203.0.113.1" in out
-    assert f"{logs / 'old' / 'access.log.2.gz'}: ... 30 lines with unmasked addresses in all" in out
+    gz = logs / "old" / "access.log.2.gz"
+    assert f"{gz}:1: unmasked 2001:db8:0:1::1, 203.0.113.1; unreduced user agent" in out
+    assert f"{gz}: ... 30 lines that pipe would change in all" in out
     assert not any("clean.log" in line for line in out)
-    assert b"4 files, 3 with unmasked addresses, 0 unreadable" in found.stderr
+    assert b"4 files, 3 with unmasked addresses or user agents, 0 unreadable" in found.stderr
 
     anonymised = run_cli(
         "anonymise",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logrotate.ipmask import TextMasker
+from privacy.ipmask import TextMasker
 
 
 def mask(text: str, **prefixes: int) -> str:
@@ -70,7 +70,6 @@ def test_addresses_are_masked(line: str, expected: str) -> None:
     [
         "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36",
         "Edg/120.0.2210.91 OPR/106.0.4998.70",
-        "(compatible; Foo/1.2.3.4; +https://example.org)",
         "[24/Nov/2026:12:34:56 +0000]",
         "12:34:56",
         "2026-11-24T12:34:56.123+01:00",
@@ -87,12 +86,18 @@ def test_look_alikes_are_untouched(text: str) -> None:
     assert mask(text) == text
 
 
-def test_version_rule_needs_a_product_token() -> None:
-    """A quad after ``Product/`` is a version; after a path segment it is an address."""
-    assert mask("Foo/192.0.2.9") == "Foo/192.0.2.9"
-    assert mask('"Foo/192.0.2.9"') == '"Foo/192.0.2.9"'
+def test_version_rule_needs_a_user_agent_field() -> None:
+    """A quad after ``Product/`` is a version only inside a user-agent field (``versions``);
+    anywhere else, and after a path segment or ``//`` even there, it is an address."""
+    masker = TextMasker()
+    assert masker.mask(b"(compatible; Foo/1.2.3.4; +https://example.org)", versions=True) == (
+        b"(compatible; Foo/1.2.3.4; +https://example.org)"
+    )
+    assert masker.mask(b'"Foo/192.0.2.9"', versions=True) == b'"Foo/192.0.2.9"'
+    assert mask("Foo/192.0.2.9") == "Foo/192.0.2.0"
+    assert mask('"host/192.0.2.9"') == '"host/192.0.2.0"'
     assert mask("GET /whois/192.0.2.9 HTTP/1.1") == "GET /whois/192.0.2.0 HTTP/1.1"
-    assert mask("http://192.0.2.9/") == "http://192.0.2.0/"
+    assert masker.mask(b"+http://192.0.2.9/", versions=True) == b"+http://192.0.2.0/"
 
 
 def test_prefixes() -> None:
@@ -120,7 +125,17 @@ def test_bytes_that_are_not_utf8_pass_through() -> None:
 def test_find_unmasked() -> None:
     masker = TextMasker()
     line = b"203.0.113.77 ::ffff:198.51.100.7 192.0.2.0 Chrome/120.0.0.1 2001:db8::1"
-    assert masker.find_unmasked(line) == ["::ffff:198.51.100.7", "2001:db8::1", "203.0.113.77"]
+    assert masker.find_unmasked(line) == [
+        "203.0.113.77",
+        "::ffff:198.51.100.7",
+        "120.0.0.1",
+        "2001:db8::1",
+    ]
+    assert masker.find_unmasked(line, versions=True) == [
+        "203.0.113.77",
+        "::ffff:198.51.100.7",
+        "2001:db8::1",
+    ]
     assert masker.find_unmasked(masker.mask(line)) == []
 
 
@@ -129,7 +144,7 @@ def test_already_masked_ipv6_in_any_spelling_is_not_reported() -> None:
     for text in (b"ABCD:EF01:2345::", b"2001:0DB8:0001::", b"2001:db8:1:0:0:0:0:0", b"0:0:1::"):
         assert masker.find_unmasked(b" " + text + b" ") == []
         assert masker.mask(text) == text
-    assert masker.mask(b"ABCD:EF01:2345:6789::1") == b"ABCD:ef01:2345::"
+    assert masker.mask(b"ABCD:EF01:2345:6789::1") == b"abcd:ef01:2345::"  # RFC 5952
     assert masker.find_unmasked(b"ABCD:EF01:2345:6789::1") == ["ABCD:EF01:2345:6789::1"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logrotate.useragent import ReducedUserAgent, reduce_user_agent
+from privacy.useragent import ReducedUserAgent, reduce_user_agent
 from tests.logrotate.logdata import CHROME, FIREFOX, GOOGLEBOT
 
 IPHONE = (

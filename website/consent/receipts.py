@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from logrotate.ipmask import mask_ip
-from logrotate.useragent import reduce_user_agent
+from privacy.ipmask import mask_ip
+from privacy.useragent import reduce_user_agent
 
 from .decision import Decision
 
