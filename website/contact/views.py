@@ -7,7 +7,6 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from website.consent.receipts import truncate_address
 from website.i18n import select_language
-from website.rights.limits import configured, limiter
 from website.store import get_store
 
 from .form import MAX_EMAIL, MAX_MESSAGE, MAX_NAME, ContactForm
@@ -28,7 +27,6 @@ def contact_page() -> tuple[str, int]:
 
 
 @bp.post("/kontakt")
-@limiter.limit(configured("CONTACT_RATE_LIMIT"))
 def send() -> Response | tuple[str, int]:
     lang = select_language()
     form = ContactForm(lang=lang)

@@ -27,8 +27,6 @@ DEFAULTS = {
     "CHANNEL_RATE_LIMIT": "120 per minute",
 }
 
-limiter = Limiter(key_func=get_remote_address)
-
 
 def configured(key: str) -> Callable[[], str]:
     """The limit named ``key`` in the running app's config (read per request)."""
@@ -36,9 +34,24 @@ def configured(key: str) -> Callable[[], str]:
 
 
 def init_app(app: Flask) -> Limiter:
+    """A limiter of this app's own (Flask-Limiter keeps per-app state on the instance, so two
+    apps in one process, as in the tests, must not share one)."""
     for key, default in DEFAULTS.items():
         app.config.setdefault(key, os.environ.get(key) or default)
-    # Only routes that say so are limited; a limit answers 429 through the app's error pages.
+    # A limit answers 429 through the app's error pages, with Retry-After.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(key_func=get_remote_address)
     limiter.init_app(app)
+    app.extensions["rights_limiter"] = limiter
     return limiter
+
+
+def limit(app: Flask, endpoint: str, key: str, *, scope: str | None = None) -> None:
+    """Put the limit ``app.config[key]`` on one registered endpoint; endpoints with the same
+    ``scope`` count against one shared budget."""
+    limiter: Limiter = app.extensions["rights_limiter"]
+    view = app.view_functions[endpoint]
+    if scope:
+        app.view_functions[endpoint] = limiter.shared_limit(configured(key), scope=scope)(view)
+    else:
+        app.view_functions[endpoint] = limiter.limit(configured(key))(view)

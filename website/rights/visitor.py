@@ -21,7 +21,6 @@ from website.consent.receipts import Notice, Receipt, iso_utc
 from website.store import ReceiptStore, get_store
 
 from .erasure import VISITOR_REQUEST, NothingToErase, erase_visitor
-from .limits import configured, limiter
 
 bp = Blueprint("rights", __name__)
 EXPORT_SCHEMA = "website-visitor-export/1"
@@ -78,7 +77,6 @@ def export_document(
 
 
 @bp.get("/meine-daten")
-@limiter.limit(configured("RIGHTS_RATE_LIMIT"))
 def my_data() -> str:
     consent_id = cookie_consent_id()
     receipts, notices = visitor_data(get_store(), consent_id) if consent_id else ([], {})
@@ -91,7 +89,6 @@ def my_data() -> str:
 
 
 @bp.get("/meine-daten/export")
-@limiter.limit(configured("RIGHTS_RATE_LIMIT"))
 def export() -> Response:
     consent_id = cookie_consent_id()
     if consent_id:
@@ -108,7 +105,6 @@ def export() -> Response:
 
 
 @bp.post("/meine-daten/loeschen")
-@limiter.limit(configured("RIGHTS_ERASE_RATE_LIMIT"))
 def erase() -> Response:
     consent_id = cookie_consent_id()
     tombstone = None
