@@ -14,8 +14,9 @@ def init_app(app: Flask) -> None:
 
     from . import api, limits, visitor
     from .cli import channel_cli
-    from .retention import retention_cli
+    from .retention import configure, retention_cli
 
+    configure(app.config)
     limits.init_app(app)
     app.register_blueprint(visitor.bp)
     app.register_blueprint(api.bp)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from website.consent.cli import _store, receipts_cli
 
@@ -19,6 +19,7 @@ channel_cli = AppGroup("channel", help="Channels that record receipts through PO
 
 
 @click.command("erase")
+@with_appcontext
 @click.argument("consent_id")
 @click.option("--reason", required=True,
               help="Why (kept in the tombstone; no personal data), e.g. 'request by e-mail'.")
@@ -34,6 +35,7 @@ def erase_command(consent_id: str, reason: str) -> None:
 
 
 @click.command("tombstones")
+@with_appcontext
 def tombstones_command() -> None:
     """Print every erasure on record (JSON Lines, oldest first)."""
     with _store() as store:

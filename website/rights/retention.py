@@ -40,6 +40,15 @@ DEFAULT_YEARS = {
     "TOMBSTONE_RETENTION_YEARS": 3,
 }
 
+
+
+def configure(config: dict[str, Any]) -> None:
+    """Retention periods from the environment (``CONTACT_RETENTION_YEARS`` ...) unless set."""
+    for key, default in DEFAULT_YEARS.items():
+        raw = os.environ.get(key)
+        config.setdefault(key, int(raw) if raw else default)
+
+
 retention_cli = AppGroup("retention", help="Delete what the privacy policy promises to delete.")
 
 
@@ -68,7 +77,8 @@ def year_end_cutoff(now: datetime, years: int) -> datetime:
 
 def cutoffs(now: datetime, config: dict[str, Any]) -> Cutoffs:
     def years(key: str) -> int:
-        value = int(config.get(key) or os.environ.get(key) or DEFAULT_YEARS[key])
+        raw = config.get(key)
+        value = int(DEFAULT_YEARS[key] if raw is None or raw == "" else raw)
         if value < 1:
             raise ValueError(f"{key} must be at least 1 year")
         return value
