@@ -14,7 +14,7 @@ from flask import render_template
 from sqlalchemy import select
 
 from tests.conftest import CLIENT_IP, csrf_token, raw_database_bytes
-from tests.rights.helpers import browser, make_app
+from tests.rights.helpers import make_app, web_client
 from website.contact.messages import get_message, list_messages
 from website.rights.tables import contact_messages
 
@@ -126,7 +126,7 @@ def test_stored_xss_is_shown_escaped(app, client, store):
 
 def test_rate_limit(database_url):
     with make_app(database_url, CONTACT_RATE_LIMIT="2 per minute") as app:
-        client = browser(app)
+        client = web_client(app)
         statuses = [form(client).status_code for _ in range(3)]
         assert statuses == [303, 303, 429]
         assert client.get("/kontakt").status_code == 200  # reading the form is not limited
@@ -136,7 +136,7 @@ def test_notification_reaches_a_real_smtp_server(database_url, smtp):
     inbox, port = smtp
     with make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
                   CONTACT_NOTIFY_TO="office@example.org") as app:
-        client = browser(app)
+        client = web_client(app)
         assert form(client, name="Erika <Mustermann>").status_code == 303
     [raw] = inbox.mails
     mail = message_from_bytes(raw, policy=default_policy)
@@ -153,7 +153,7 @@ def test_mail_server_down_keeps_the_message(database_url, caplog):
         port = closed.getsockname()[1]
     with make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
                   CONTACT_NOTIFY_TO="office@example.org") as app:
-        client = browser(app)
+        client = web_client(app)
         assert form(client).status_code == 303
         with app.app_context():
             from website.store import get_store

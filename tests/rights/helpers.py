@@ -30,7 +30,7 @@ def make_app(database_url: str, **config: Any) -> Iterator[Flask]:
         app.extensions["receipt_store"].close()
 
 
-def browser(app: Flask) -> FlaskClient:
+def web_client(app: Flask) -> FlaskClient:
     client = app.test_client()
     client.environ_base.update({"REMOTE_ADDR": CLIENT_IP, "HTTP_USER_AGENT": FULL_USER_AGENT})
     return client

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from tests.conftest import raw_database_bytes
-from tests.rights.helpers import browser, make_app
+from tests.rights.helpers import make_app, web_client
 from website.rights.api import looks_like_phone_number
 
 NOTICE = ("Wir übermitteln Ihre Angaben an unseren Dienstleister in den USA. Dort besteht kein "
@@ -190,7 +190,7 @@ def test_not_json_and_too_large(client, runner, store):
 
 def test_fuzzed_bodies_never_5xx_and_store_nothing_on_error(database_url, store):
     with make_app(database_url, RATELIMIT_ENABLED=False) as app:
-        _fuzz(browser(app), new_channel(app.test_cli_runner()), store)
+        _fuzz(web_client(app), new_channel(app.test_cli_runner()), store)
 
 
 def _fuzz(client, token, store):
@@ -222,7 +222,7 @@ def test_csrf_exempt_but_other_posts_still_need_csrf(client, runner):
 def test_channel_rate_limit(database_url):
     with make_app(database_url, CHANNEL_RATE_LIMIT="2 per minute") as app:
         token = new_channel(app.test_cli_runner())
-        client = browser(app)
+        client = web_client(app)
         statuses = [post(client, token, body(decision_id=f"call-2026-000{i}-abcdef")).status_code
                     for i in range(3)]
         assert statuses == [201, 201, 429]

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import inspect, select
 
 from tests.conftest import csrf_token, post_choice
-from tests.rights.helpers import browser, make_app
+from tests.rights.helpers import make_app, web_client
 from website.consent.texts import TEXTS
 from website.rights.tables import tombstones
 
@@ -33,7 +33,7 @@ def test_holder_sees_receipts_with_the_notice_texts_they_saw(client, store):
 def test_stranger_sees_nothing_of_anybodys(app, client, store):
     post_choice(client, {"categories": {"statistics": True}})
     consent_id = consent_id_of(client)
-    stranger = browser(app)
+    stranger = web_client(app)
     page = stranger.get("/meine-daten").get_data(as_text=True)
     assert consent_id not in page and "Nothing is stored" not in page
     assert "Zu diesem Browser ist nichts gespeichert" in page
@@ -75,7 +75,7 @@ def test_an_outdated_or_expired_cookie_still_finds_its_receipts(app, client, sto
     manager = app.extensions["consent"]
     old = manager.cookie.serializer.dumps({"i": consent_id, "r": "old-revision", "m": "banner",
                                            "c": [], "s": []})
-    other = browser(app)
+    other = web_client(app)
     other.set_cookie("consent", old)
     assert other.get("/consent").get_json()["decided"] is False
     assert len(other.get("/meine-daten/export").get_json()["receipts"]) == 1
@@ -85,7 +85,7 @@ def test_erase_needs_csrf_and_then_erases_only_the_holders_receipts(app, client,
     post_choice(client, {"categories": {"statistics": True}})
     post_choice(client, {"categories": {"statistics": False}})
     mine = consent_id_of(client)
-    someone = browser(app)
+    someone = web_client(app)
     post_choice(someone, {"categories": {"marketing": True}})
     theirs = consent_id_of(someone)
 
@@ -130,7 +130,7 @@ def test_pages_link_to_my_data(client):
 def test_rate_limit_answers_429_and_is_configurable(database_url):
     with make_app(database_url, RIGHTS_RATE_LIMIT="2 per minute",
                   RIGHTS_ERASE_RATE_LIMIT="1 per minute") as app:
-        client = browser(app)
+        client = web_client(app)
         assert [client.get("/meine-daten").status_code for _ in range(3)] == [200, 200, 429]
         limited = client.get("/meine-daten/export", headers={"Accept": "application/json"})
         assert limited.status_code == 429
@@ -144,7 +144,7 @@ def test_rate_limit_answers_429_and_is_configurable(database_url):
                     for _ in range(2)]
         assert statuses == [200, 429]
     with make_app(database_url, RATELIMIT_ENABLED=False, RIGHTS_RATE_LIMIT="1 per minute") as app:
-        client = browser(app)
+        client = web_client(app)
         assert {client.get("/meine-daten").status_code for _ in range(3)} == {200}
 
 

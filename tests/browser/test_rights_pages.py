@@ -1,4 +1,5 @@
-"""/meine-daten and /kontakt in a real chromium under the strict CSP, checked with axe."""
+"""/meine-daten and /kontakt (website/rights, website/contact) in a real chromium under the
+strict CSP, checked with axe."""
 
 from __future__ import annotations
 
