@@ -10,3 +10,10 @@ REVOKE UPDATE, TRUNCATE, REFERENCES, TRIGGER ON receipts FROM website_app;
 GRANT SELECT, INSERT ON notices TO website_app;
 -- The aggregate GPC counter is an upsert-increment (no personal data).
 GRANT SELECT, INSERT, UPDATE ON gpc_views TO website_app;
+-- Visitor rights, channels, contact form (migration 0006). An erasure leaves a tombstone
+-- (insert; retention deletes old ones); channels are created, revoked (update) and listed;
+-- contact messages are stored, marked answered, deleted. The serial ids need their sequences.
+GRANT SELECT, INSERT, DELETE ON tombstones TO website_app;
+GRANT SELECT, INSERT, UPDATE ON channels TO website_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON contact_messages TO website_app;
+GRANT USAGE ON SEQUENCE tombstones_id_seq, contact_messages_id_seq TO website_app;

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "0.2.0"
 
-from . import bodies, consent, errors, pages, security, settings  # noqa: E402
+from . import bodies, consent, errors, pages, rights, security, settings  # noqa: E402
 from .consent.texts import TEXTS  # noqa: E402
 from .i18n import select_language, translate  # noqa: E402
 
@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     manager = consent.init_app(app)
     security.init_app(app, manager.catalog.hosts)
     app.register_blueprint(pages.bp)
+    rights.init_app(app)
 
     @app.context_processor
     def page_context() -> dict[str, Any]:

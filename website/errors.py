@@ -18,12 +18,14 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: The code for each status; a status not listed here answers with the code ``error``.
 CODES = {
     400: "bad_request",
+    401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "too_many_requests",
     500: "internal_error",
     503: "service_unavailable",
 }

@@ -17,7 +17,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from .catalog import Catalog
 
 COOKIE_NAME = "consent"
-METHODS = ("banner", "settings", "form", "gpc", "api")
+METHODS = ("banner", "settings", "form", "gpc", "api", "phone")
 ACTIONS = ("accept_all", "reject_all", "custom", "withdraw")
 
 
