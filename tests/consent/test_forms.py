@@ -87,7 +87,10 @@ def test_settings_page_shows_state_and_history(client):
     html = client.get("/cookie-einstellungen").get_data(as_text=True)
     assert "Ihre aktuelle Auswahl" in html
     assert html.count("<tr><td><time") == 2
-    assert html.index(">withdraw<") < html.index(">custom<")  # newest first
+    # Receipts in words, not raw ids (issue 12), newest first.
+    assert html.index(">Einwilligungen widerrufen<") < html.index(">Eigene Auswahl<")
+    assert ">Einstellungsseite<" in html and ">Formular ohne JavaScript<" in html
+    assert ">custom<" not in html and ">form<" not in html
     assert 'name="category-statistics" id="category-statistics" value="on">' in html  # unticked
 
 
@@ -103,9 +106,11 @@ def test_settings_page_never_pre_ticks(client):
                  "<code>yt-player-*</code> (Local Storage)",
                  "Warum notwendig: Nur so kann die Website erkennen"):
         assert text in html
-    for label in ("Alle akzeptieren", "Nur notwendige", "Auswahl speichern",
-                  "Alle Einwilligungen widerrufen"):
+    for label in ("Alle akzeptieren", "Nur notwendige", "Auswahl speichern"):
         assert label in html
+    # Nothing to withdraw before a decision exists; the settings page is its own first layer.
+    assert "Alle Einwilligungen widerrufen" not in html
+    assert 'id="consent-banner"' not in html
 
 
 def test_embed_placeholder_form_keeps_existing_grants(client, store):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 
 from . import storage
 from .catalog import STORAGE_KINDS, Catalog
@@ -14,7 +14,11 @@ from .cli import receipts_cli
 from .decision import Decision, state
 from .gpc import gpc_enabled
 from .manager import ConsentManager, current_decision, gpc_honoured, mark_response
+from .texts import FIRST_LAYER_SCRIPT_TEXTS, TEXTS
 from .views import bp
+
+#: First-layer layouts an operator can pick with ``CONSENT_LAYOUT`` (docs/banner.md).
+LAYOUTS = ("box", "bar")
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,36 @@ class ConsentView:
 
     @property
     def show_banner(self) -> bool:
-        """The first layer asks only visitors who have neither decided nor sent GPC."""
-        return self.decision is None and not self.gpc
+        """The first layer asks only visitors who have neither decided nor sent GPC, and never
+        on the settings page, which has the same three buttons itself."""
+        return (
+            self.decision is None
+            and not self.gpc
+            and request.endpoint != "consent.settings_page"
+        )
+
+    @property
+    def layout(self) -> str:
+        """``box`` (a corner card) or ``bar`` (full width); both a bottom sheet on a phone."""
+        return str(current_app.config.get("CONSENT_LAYOUT") or "box")
+
+    @property
+    def reopen_button(self) -> bool:
+        """The small floating button that reopens the settings (off by default)."""
+        return bool(current_app.config.get("CONSENT_REOPEN_BUTTON"))
+
+    def action_text(self, action: str) -> str:
+        """A receipt's action in words (``reject_all`` -> "Nur Notwendiges erlaubt")."""
+        return TEXTS[self.lang].get(f"action_{action}", action)
+
+    def method_text(self, method: str) -> str:
+        """How a decision reached the site, in words (``banner`` -> "Banner")."""
+        return TEXTS[self.lang].get(f"method_{method}", method)
+
+    def service_titles(self, services: dict[str, bool]) -> str:
+        """The granted services of a receipt by their titles, in catalog order."""
+        titles = [s.title.text(self.lang) for s in self.catalog.services if services.get(s.name)]
+        return ", ".join(titles)
 
     def allows(self, service: str) -> bool:
         if self.decision is None:
@@ -71,21 +103,45 @@ class ConsentView:
         return consent_state
 
     def banner_config(self) -> dict[str, Any]:
-        """The JSON block the banner reads (texts, catalog, state, endpoints)."""
+        """The JSON block the first layer's script reads on every page: only what it needs to
+        record a decision and activate what it allows. The second layer's texts and catalog
+        details come from ``/consent/catalog.<revision>.<lang>.json`` when it opens."""
+        current = state(self.catalog, self.decision)
         return {
             "lang": self.lang,
-            "revision": self.catalog.revision,
-            "state": state(self.catalog, self.decision),
+            "state": {k: current[k] for k in ("decided", "method", "categories", "services")},
             "gpc": gpc_enabled(request.headers),
-            **self.manager.banner_static[self.lang],
+            **_first_layer_static(self.manager, self.lang),
+        }
+
+
+def _first_layer_static(consent: ConsentManager, lang: str) -> dict[str, Any]:
+    """The parts of the first layer's config that never change while the app runs, built once
+    per language (kept on the manager, whose catalog they describe)."""
+    cache: dict[str, dict[str, Any]] = consent.__dict__.setdefault("_first_layer_static", {})
+    if lang not in cache:
+        catalog = consent.catalog
+        cache[lang] = {
+            # Optional categories and their services: what "accept all" / "reject all" send.
+            "cats": {c.name: [s.name for s in c.services] for c in catalog.optional_categories},
+            # Consent Mode v2 types per service (only services that declare some).
+            "gcm": {s.name: list(s.google_consent) for s in catalog.services if s.google_consent},
+            "texts": {key: TEXTS[lang][key] for key in FIRST_LAYER_SCRIPT_TEXTS},
             "endpoints": {
                 "state": url_for("consent.consent_state"),
                 "consent": url_for("consent.save_choice"),
                 "withdraw": url_for("consent.withdraw"),
                 "settings": url_for("consent.settings_page"),
+                "catalog": url_for(
+                    "consent.catalog_file", revision=catalog.revision, lang=lang
+                ),
+                "layer": url_for("static", filename="banner-layer.js"),
+                "layer_css": url_for("static", filename="banner-layer.css"),
+                "privacy": url_for("pages.privacy"),
+                "imprint": url_for("pages.imprint"),
             },
-            "links": {"privacy": url_for("pages.privacy"), "imprint": url_for("pages.imprint")},
         }
+    return cache[lang]
 
 
 def init_app(app: Flask) -> ConsentManager:
