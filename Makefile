@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs
+.PHONY: run test lint clean bench-site bench-banner bench-logs assets screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ bench-site: $(VENV)/.runtime
 		|| { echo "bench-site needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/site.py
 
-# Bytes of banner.js + banner.css as served (raw, gzip, brotli) and with the de+en texts, vs peers.
+# What a first visit loads for the banner (JS + CSS + inline config), captured in Chromium, vs peers.
 bench-banner: $(VENV)/.dev
 	$(BIN)/python bench/banner.py
 
@@ -46,6 +46,10 @@ bench-banner: $(VENV)/.dev
 # on a generated 1,000,000-line nginx combined log (lines/s, MB/s, peak memory).
 bench-logs: $(VENV)/.runtime
 	$(BIN)/python bench/logs.py
+
+# The banner's .min.js/.min.css copies that pages load (sources stay readable beside them).
+assets: $(VENV)/.dev
+	$(BIN)/python -m website.assets
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -124,3 +124,30 @@ def test_first_layer_at_400_percent_zoom_reflows_and_passes_axe(visit, axe_sourc
         button = page.locator(BANNER).get_by_role("button", name=name)
         box = button.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 320 and box["y"] + box["height"] <= 256
+
+
+def test_second_layer_and_catalog_load_only_when_it_opens(visit, server):
+    v = visit()
+    loaded = []
+    v.page.on("response", lambda r: loaded.append((r.url.split("/", 3)[3], r.status)))
+    page = v.goto("/")
+    page.wait_for_load_state("networkidle")
+    assert not any("banner-layer" in u or "catalog." in u for u, _ in loaded)
+    assert ("static/banner.min.js", 200) in loaded and ("static/banner.min.css", 200) in loaded
+    for _ in range(2):
+        page.locator(BANNER).get_by_role("button", name="Einstellungen").click()
+        page.locator(MODAL).wait_for()
+        page.keyboard.press("Escape")
+    revision = server.app.extensions["consent"].catalog.revision
+    fetched = [u for u, status in loaded if "banner-layer" in u or "catalog." in u]
+    assert sorted(fetched) == [f"consent/catalog.{revision}.de.json",
+                               "static/banner-layer.min.css", "static/banner-layer.min.js"]
+
+
+def test_unreachable_second_layer_falls_back_to_the_settings_page(visit):
+    v = visit()
+    v.context.route("**/consent/catalog.*", lambda route: route.fulfill(status=404, body="{}"))
+    page = v.goto("/")
+    page.locator(BANNER).get_by_role("button", name="Einstellungen").click()
+    page.wait_for_url("**/cookie-einstellungen")
+    assert page.get_by_role("button", name="Auswahl speichern").is_visible()

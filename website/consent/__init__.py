@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
+from markupsafe import Markup
 
 from . import storage
 from .catalog import STORAGE_KINDS, Catalog
@@ -105,14 +107,30 @@ class ConsentView:
     def banner_config(self) -> dict[str, Any]:
         """The JSON block the first layer's script reads on every page: only what it needs to
         record a decision and activate what it allows. The second layer's texts and catalog
-        details come from ``/consent/catalog.<revision>.<lang>.json`` when it opens."""
+        details come from ``/consent/catalog.<revision>.<lang>.json`` when it opens.
+
+        The state is the list of granted services (a category is granted when one of its
+        services is, as :func:`~.decision.resolve` decides); the method says who decided.
+        """
         current = state(self.catalog, self.decision)
         return {
             "lang": self.lang,
-            "state": {k: current[k] for k in ("decided", "method", "categories", "services")},
+            "decided": current["decided"],
+            "method": current["method"],
+            "granted": [name for name, on in current["services"].items() if on],
             "gpc": gpc_enabled(request.headers),
             **_first_layer_static(self.manager, self.lang),
         }
+
+    def banner_config_json(self) -> Markup:
+        """:meth:`banner_config` for a ``<script type="application/json">`` block: compact
+        UTF-8 (not ``\\u`` escapes), with ``<``, ``>``, ``&`` and ``'`` escaped as Jinja's
+        ``tojson`` does, so the block can never close its script element."""
+        text = json.dumps(self.banner_config(), ensure_ascii=False, separators=(",", ":"))
+        for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                             ("'", "\\u0027")):
+            text = text.replace(char, escape)
+        return Markup(text)
 
 
 def _first_layer_static(consent: ConsentManager, lang: str) -> dict[str, Any]:
@@ -124,21 +142,19 @@ def _first_layer_static(consent: ConsentManager, lang: str) -> dict[str, Any]:
         cache[lang] = {
             # Optional categories and their services: what "accept all" / "reject all" send.
             "cats": {c.name: [s.name for s in c.services] for c in catalog.optional_categories},
+            "required": [c.name for c in catalog.categories if c.required],
             # Consent Mode v2 types per service (only services that declare some).
             "gcm": {s.name: list(s.google_consent) for s in catalog.services if s.google_consent},
             "texts": {key: TEXTS[lang][key] for key in FIRST_LAYER_SCRIPT_TEXTS},
+            # GET and POST /consent share one URL; the second layer's script and stylesheet
+            # sit next to banner.js (the script derives their URLs from its own).
             "endpoints": {
-                "state": url_for("consent.consent_state"),
                 "consent": url_for("consent.save_choice"),
                 "withdraw": url_for("consent.withdraw"),
                 "settings": url_for("consent.settings_page"),
                 "catalog": url_for(
                     "consent.catalog_file", revision=catalog.revision, lang=lang
                 ),
-                "layer": url_for("static", filename="banner-layer.js"),
-                "layer_css": url_for("static", filename="banner-layer.css"),
-                "privacy": url_for("pages.privacy"),
-                "imprint": url_for("pages.imprint"),
             },
         }
     return cache[lang]

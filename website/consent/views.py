@@ -98,13 +98,15 @@ def catalog_file(revision: str, lang: str) -> Response:
     if revision != consent.catalog.revision or lang not in LANGUAGES:
         known = f"catalog.{consent.catalog.revision}.{{{','.join(LANGUAGES)}}}.json"
         response = jsonify(
-            error="not_found", message=f"No catalog {revision}/{lang}; this site serves {known}."
+            error="not_found",
+            message=f"No such catalog revision or language; this site serves {known}.",
         )
         response.status_code = 404
         return _no_store(response)
     cache: dict[str, bytes] = consent.__dict__.setdefault("_catalog_files", {})
     if lang not in cache:
         body = second_layer(consent.catalog, lang)
+        body["links"] = {"privacy": url_for("pages.privacy"), "imprint": url_for("pages.imprint")}
         cache[lang] = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(cache[lang], mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

@@ -45,8 +45,8 @@ window.__consentLayer = (core, cat) => {
         h('p', null, c.description),
         c.services.map(s => h('details', { class: 'consent-service' }, h('summary', null, `${T.details}: ${s.title}`),
           !c.required && box(s.name, S.services[s.name], s.title, c.name), dl(s))))),
-      h('p', { class: 'consent-links' }, h('a', { href: C.endpoints.privacy }, T.privacy), ' · ',
-        h('a', { href: C.endpoints.imprint }, T.imprint))),
+      h('p', { class: 'consent-links' }, h('a', { href: cat.links.privacy }, T.privacy), ' · ',
+        h('a', { href: cat.links.imprint }, T.imprint))),
     // Sticky footer: the three choices are always in view, however long the list.
     h('div', { class: 'consent-actions cc-foot' }, btn(T.reject_all, () => core.all(false)),
       btn(T.accept_all, () => core.all(true)), btn(T.save, pick),

@@ -1,20 +1,18 @@
-/* Consent banner core (docs/banner.md): the first layer, recording, activation and the public
-   API `window.consent`. The second layer (banner-layer.js/.css and the catalog JSON) loads
-   only when it opens. Nothing optional runs before the server has stored the receipt: a choice
-   is applied only when POST /consent answered 2xx; until then it waits in localStorage and is
-   retried. No dependencies, eval or inline styles. */
+/* Consent banner core: first layer, recording, activation, window.consent (docs/banner.md).
+   Nothing optional runs before POST /consent answered 2xx (the receipt is stored). */
 (() => {
   'use strict';
   const d = document, w = window, cfg = d.getElementById('consent-config');
   if (!cfg || !w.fetch) return;
   const C = JSON.parse(cfg.textContent), T = C.texts, E = C.endpoints, KEY = 'consent-pending';
-  const NONCE = (d.currentScript || d.querySelector('script[nonce]') || {}).nonce || '';
+  const me = d.currentScript || d.querySelector('script[nonce]') || {}, NONCE = me.nonce || '';
+  const part = ext => (me.src || '').replace(/banner(\.min)?\.js.*/, 'banner-layer$1.' + ext);
   const GCM = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage',
     'functionality_storage', 'personalization_storage', 'security_storage'];
   const banner = d.getElementById('consent-banner');
   const onSettingsPage = !!d.getElementById('consent-settings-form');
   const waiting = [];
-  let S = C.state, live, seq = 0, opener, pageFocus, layer, closeModal;
+  let S = {}, live, seq = 0, opener, pageFocus, layer, closeModal;
 
   const $$ = (sel, el) => [...(el || d).querySelectorAll(sel)];
   const h = (tag, attrs, ...kids) => {
@@ -77,7 +75,7 @@
   const forget = () => { try { localStorage.removeItem(KEY); } catch (e) { /**/ } };
   let token = (d.querySelector('meta[name="csrf-token"]') || {}).content;
   // A stale CSRF token (session cookie gone) is replaced by a fresh one from GET /consent.
-  const freshToken = () => fetch(E.state, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+  const freshToken = () => fetch(E.consent, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
     .then(r => r.json()).then(j => { token = j.csrf_token || token; });
   // decision_id makes a retry idempotent: the server stores each decision once.
   // Resolves with the server's state once the receipt is stored; never on failure.
@@ -146,8 +144,8 @@
     opener = from || d.activeElement;
     layer = layer || Promise.all([
       fetch(E.catalog, { headers: { Accept: 'application/json' } }).then(r => r.ok ? r.json() : Promise.reject(r)),
-      get('link', { rel: 'stylesheet', href: E.layer_css }),
-      get('script', { src: E.layer, nonce: NONCE }),
+      get('link', { rel: 'stylesheet', href: part('css') }),
+      get('script', { src: part('js'), nonce: NONCE }),
     ]);
     // Without its parts (offline, an old page after a catalog change) the settings page does it.
     layer.then(([cat]) => closeModal || w.__consentLayer(core, cat), () => { location.href = E.settings; });
@@ -198,6 +196,13 @@
     });
     decide(cats, svcs);
   });
+
+  // The state the server rendered: the granted services; a category follows its services.
+  const services = {}, categories = {};
+  C.granted.forEach(n => { services[n] = true; });
+  C.required.forEach(n => { categories[n] = true; });
+  for (const c in C.cats) categories[c] = C.cats[c].some(n => services[n]);
+  S = { decided: C.decided, method: C.method, categories, services };
 
   let pending;
   try { pending = JSON.parse(localStorage.getItem(KEY)); } catch (e) { /**/ }
