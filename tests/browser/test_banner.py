@@ -144,7 +144,7 @@ def test_custom_choice_in_second_layer(visit, server):
     modal = page.get_by_role("dialog", name="Datenschutz-Einstellungen").and_(page.locator(MODAL))
     assert modal.get_attribute("aria-modal") == "true"
     boxes = modal.locator("input[type=checkbox]:not([disabled])")
-    assert boxes.count() == 3 + 5  # three categories, five optional services
+    assert boxes.count() == 3 + 6  # three categories, six optional services
     assert all(not boxes.nth(i).is_checked() for i in range(boxes.count()))  # never pre-ticked
     modal.get_by_role("checkbox", name="Statistik").check()
     assert modal.locator("input[data-name=matomo]").is_checked()  # its services follow
@@ -159,8 +159,8 @@ def test_custom_choice_in_second_layer(visit, server):
         state = decide(page, modal.get_by_role("button", name="Auswahl speichern").click)
     assert page.locator(MODAL).count() == 0 and page.locator(BANNER).is_hidden()
     assert state["services"] == {
-        "site": True, "matomo": True, "ga4": False, "meta_pixel": False, "google_ads": False,
-        "youtube": False,
+        "site": True, "matomo": True, "ga4": False, "gtm": False, "meta_pixel": False,
+        "google_ads": False, "youtube": False,
     }
     receipt = last_receipt(server, state["consent_id"])
     assert (receipt.action, receipt.method) == ("custom", "banner")

@@ -86,12 +86,12 @@ def test_first_layer_names_controller_purposes_and_transfers(client):
     html = client.get("/").get_data(as_text=True)
     banner = html[html.index('id="consent-banner"'):]
     assert "Verantwortlich: Beispiel Digitalagentur GmbH" in banner
-    assert "Statistik (Matomo, Google Analytics 4): Reichweitenmessung" in banner
+    assert "Statistik (Matomo, Google Analytics 4, Google Tag Manager): Reichweiten" in banner
     assert "Marketing (Meta Pixel, Google Ads Conversion Tracking): Messung" in banner
     assert "Übermittlung in Drittländer (USA) durch Google Analytics 4" in banner
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Controller: Beispiel Digitalagentur GmbH" in english
-    assert "Transfer to third countries (USA) by Google Analytics 4, Meta Pixel, Google" in english
+    assert "Transfer to third countries (USA) by Google Analytics 4, Google Tag Manager" in english
     text = re.sub(r"<[^>]+>", " ", banner[: banner.index("</section>")])
     assert len(" ".join(text.split())) < 1500  # still a short, readable first layer
 

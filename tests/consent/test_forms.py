@@ -55,7 +55,7 @@ def test_banner_form_accept_all_makes_tags_live(client, store):
 @pytest.mark.parametrize(
     ("fields", "granted"),
     [
-        ({"category-statistics": "on"}, {"matomo", "ga4"}),
+        ({"category-statistics": "on"}, {"matomo", "ga4", "gtm"}),
         ({"category-statistics": "on", "service-ga4": "on"}, {"ga4"}),
         ({"service-ga4": "on"}, {"ga4"}),  # a ticked service counts without its category
         ({"service-ga4": "on", "service-youtube": "on"}, {"ga4", "youtube"}),
@@ -97,7 +97,7 @@ def test_settings_page_shows_state_and_history(client):
 def test_settings_page_never_pre_ticks(client):
     html = client.get("/cookie-einstellungen").get_data(as_text=True)
     optional = re.findall(r'<input type="checkbox" name="(?:category|service)-[^>]*>', html)
-    assert len(optional) == 3 + 5  # three optional categories, five optional services
+    assert len(optional) == 3 + 6  # three optional categories, six optional services
     assert not any("checked" in box for box in optional)
     assert 'id="category-essential" checked disabled' in html
     for text in ("Google Ireland Limited", "_ga_*", "2 Jahre", "Data Privacy Framework",

@@ -61,6 +61,8 @@
     consentMode(st);
     activate(st);
     fire('change');
+    // Tag Manager triggers can listen for this event (docs/banner.md, GTM recipe).
+    if (w.dataLayer) { const x = detail(); w.dataLayer.push({ event: 'consent_change', consent_categories: x.categories, consent_services: x.services }); }
     for (let i = waiting.length; i--;) if (S.services[waiting[i][0]]) waiting.splice(i, 1)[0][1](detail());
     return narrower;
   };
