@@ -51,6 +51,10 @@ bench-logs: $(VENV)/.runtime
 assets: $(VENV)/.dev
 	$(BIN)/python -m website.assets
 
+# PNGs of each layout, light and dark, desktop and phone, into docs/screenshots/.
+screenshots: $(VENV)/.dev
+	$(BIN)/python -m tests.browser.screenshots
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 

@@ -45,9 +45,8 @@ class Server:
             store.close()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    tmp = tmp_path_factory.mktemp("banner-site")
+def live_app(tmp: Path, **config):
+    """The real app with its own instance folder and SQLite store, on a loopback port."""
     old = os.environ.get("INSTANCE_PATH")
     os.environ["INSTANCE_PATH"] = str(tmp)
     try:
@@ -56,6 +55,7 @@ def server(tmp_path_factory) -> Server:
                 "TESTING": True,
                 "SECRET_KEY": "browser-test-secret",
                 "DATABASE_URL": f"sqlite:///{tmp / 'receipts.db'}",
+                **config,
             }
         )
     finally:
@@ -64,10 +64,29 @@ def server(tmp_path_factory) -> Server:
         else:
             os.environ["INSTANCE_PATH"] = old
     srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield Server(app, f"http://127.0.0.1:{srv.server_port}")
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, Server(app, f"http://127.0.0.1:{srv.server_port}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    srv, live = live_app(tmp_path_factory.mktemp("banner-site"))
+    yield live
     srv.shutdown()
+
+
+@pytest.fixture(scope="session")
+def layout_servers(tmp_path_factory) -> dict[str, Server]:
+    """One live app per first-layer layout (CONSENT_LAYOUT), with the reopen button on."""
+    running, servers = [], {}
+    for layout in ("box", "bar"):
+        srv, live = live_app(tmp_path_factory.mktemp(f"layout-{layout}"),
+                             CONSENT_LAYOUT=layout, CONSENT_REOPEN_BUTTON=True)
+        running.append(srv)
+        servers[layout] = live
+    yield servers
+    for srv in running:
+        srv.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +117,8 @@ class Visit:
             lambda r: r.method == "POST" and self.posts.append((r.url, r.post_data or "")),
         )
 
-    def goto(self, path: str = "/"):
-        self.page.goto(self.server.url + path)
+    def goto(self, path: str = "/", server: Server | None = None):
+        self.page.goto((server or self.server).url + path)
         return self.page
 
     def cookies(self) -> dict[str, str]:

@@ -162,6 +162,11 @@ def _first_layer_static(consent: ConsentManager, lang: str) -> dict[str, Any]:
 
 def init_app(app: Flask) -> ConsentManager:
     """Load and validate the catalog, open the store, register routes, hooks and commands."""
+    layout = app.config.get("CONSENT_LAYOUT") or "box"
+    if layout not in LAYOUTS:
+        from ..settings import ConfigError
+
+        raise ConfigError(f"CONSENT_LAYOUT={layout!r} must be one of {', '.join(LAYOUTS)}")
     consent = ConsentManager.for_app(app)
     app.extensions["consent"] = consent
     storage.init_app(app)
