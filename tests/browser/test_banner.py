@@ -154,6 +154,9 @@ def test_custom_choice_in_second_layer(visit, server):
                  "Verarbeitete Daten", "Client-ID"):
         assert fact in details.inner_text()
     modal.get_by_role("checkbox", name="Google Analytics 4").uncheck()
+    # Statistics also holds Google Tag Manager (issue 12): untick it too, only Matomo stays.
+    modal.get_by_text("Details: Google Tag Manager").click()
+    modal.get_by_role("checkbox", name="Google Tag Manager").uncheck()
     assert modal.get_by_role("checkbox", name="Statistik").is_checked()
     with page.expect_request(re.compile(r"statistik\.example\.de/matomo\.js")):
         state = decide(page, modal.get_by_role("button", name="Auswahl speichern").click)
