@@ -220,7 +220,7 @@
     banner.setAttribute('tabindex', '-1');
     const note = gpcNote();
     if (note) banner.querySelector('h2').after(note);
-    banner.prepend(xButton());
+    (banner.querySelector('.cc-text') || banner).prepend(xButton());
     pageFocus = d.activeElement;
     if (pageFocus === d.body) banner.focus({ preventScroll: true }); // never steal focus
   }
