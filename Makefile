@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs
+.PHONY: run test lint clean bench-site bench-banner bench-logs assets screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ bench-site: $(VENV)/.runtime
 		|| { echo "bench-site needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/site.py
 
-# Bytes of banner.js + banner.css as served (raw, gzip, brotli) and with the de+en texts, vs peers.
+# What a first visit loads for the banner (JS + CSS + inline config), captured in Chromium, vs peers.
 bench-banner: $(VENV)/.dev
 	$(BIN)/python bench/banner.py
 
@@ -53,6 +53,14 @@ bench-banner: $(VENV)/.dev
 # the pure-Python core, anonymise (1 and 4 gzip files), scan (lines/s, peak RSS, x Anonip).
 bench-logs: $(VENV)/.runtime
 	$(BIN)/python bench/logs.py
+
+# The banner's .min.js/.min.css copies that pages load (sources stay readable beside them).
+assets: $(VENV)/.dev
+	$(BIN)/python -m website.assets
+
+# PNGs of each layout, light and dark, desktop and phone, into docs/screenshots/.
+screenshots: $(VENV)/.dev
+	$(BIN)/python -m tests.browser.screenshots
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

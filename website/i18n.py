@@ -23,9 +23,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The form had expired or did not come from this website. Nothing was saved. "
         "Please reload the page and try again.",
     },
+    # Error pages whose message would otherwise be Werkzeug's English text (error.html).
     "not_found": {
         "de": "Diese Seite gibt es nicht.",
         "en": "This page does not exist.",
+    },
+    "method_not_allowed": {
+        "de": "Diese Adresse lässt sich so nicht aufrufen.",
+        "en": "This address cannot be requested this way.",
     },
 }
 

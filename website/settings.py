@@ -9,6 +9,17 @@ from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
+
+def boolean(raw: str) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (anything else is a ValueError)."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 #: Environment variable -> (config key, converter). Everything else keeps its default.
 _ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -25,6 +36,9 @@ _ENVIRONMENT = {
     "GPC_FLUSH_SECONDS": ("GPC_FLUSH_SECONDS", int),
     "RECEIPT_RETENTION_YEARS": ("RECEIPT_RETENTION_YEARS", int),
     "SITE_NAME": ("SITE_NAME", str),
+    "CONSENT_LAYOUT": ("CONSENT_LAYOUT", str),
+    "CONSENT_REOPEN_BUTTON": ("CONSENT_REOPEN_BUTTON", boolean),
+    "CONSENT_COOKIE_DOMAIN": ("CONSENT_COOKIE_DOMAIN", str),
 }
 
 
@@ -50,6 +64,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "GPC_FLUSH_SECONDS": 60,
         "RECEIPT_RETENTION_YEARS": 3,
         "SITE_NAME": "Beispiel Digitalagentur",
+        # The first layer: "box" (corner card) or "bar"; a floating reopen button is opt-in.
+        "CONSENT_LAYOUT": "box",
+        "CONSENT_REOPEN_BUTTON": False,
+        # e.g. "example.com": one decision for www.example.com and shop.example.com.
+        "CONSENT_COOKIE_DOMAIN": None,
         # Request bodies above 16 KiB are refused with 413 before any parsing.
         "MAX_CONTENT_LENGTH": 16 * 1024,
         # The session cookie only carries the CSRF secret; it dies with the browser session.

@@ -46,16 +46,12 @@ class Server:
             store.close()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def server(request, tmp_path_factory) -> Server:
-    """The site on a real HTTP server, once on SQLite and once on PostgreSQL."""
-    tmp = tmp_path_factory.mktemp("banner-site")
-    if request.param == "sqlite":
+def live_app(tmp: Path, database_url: str | None = None, **config):
+    """The real app with its own instance folder, on a loopback port; its store is a migrated
+    SQLite file in ``tmp`` unless ``database_url`` names another (migrated) database."""
+    if database_url is None:
         database_url = f"sqlite:///{tmp / 'receipts.db'}"
         upgrade(database_url)
-    else:
-        postgres = request.getfixturevalue("postgres")
-        database_url = postgres.url(postgres.create_database())
     old = os.environ.get("INSTANCE_PATH")
     os.environ["INSTANCE_PATH"] = str(tmp)
     try:
@@ -65,6 +61,7 @@ def server(request, tmp_path_factory) -> Server:
                 "GPC_FLUSH_SECONDS": 0,  # no background thread: tests flush explicitly
                 "SECRET_KEY": "browser-test-secret",
                 "DATABASE_URL": database_url,
+                **config,
             }
         )
     finally:
@@ -73,10 +70,34 @@ def server(request, tmp_path_factory) -> Server:
         else:
             os.environ["INSTANCE_PATH"] = old
     srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield Server(app, f"http://127.0.0.1:{srv.server_port}")
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, Server(app, f"http://127.0.0.1:{srv.server_port}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request, tmp_path_factory) -> Server:
+    """The site on a real HTTP server, once on SQLite and once on PostgreSQL."""
+    database_url = None
+    if request.param == "postgresql":
+        postgres = request.getfixturevalue("postgres")
+        database_url = postgres.url(postgres.create_database())
+    srv, live = live_app(tmp_path_factory.mktemp("banner-site"), database_url)
+    yield live
     srv.shutdown()
+
+
+@pytest.fixture(scope="session")
+def layout_servers(tmp_path_factory) -> dict[str, Server]:
+    """One live app per first-layer layout (CONSENT_LAYOUT), with the reopen button on."""
+    running, servers = [], {}
+    for layout in ("box", "bar"):
+        srv, live = live_app(tmp_path_factory.mktemp(f"layout-{layout}"),
+                             CONSENT_LAYOUT=layout, CONSENT_REOPEN_BUTTON=True)
+        running.append(srv)
+        servers[layout] = live
+    yield servers
+    for srv in running:
+        srv.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +128,8 @@ class Visit:
             lambda r: r.method == "POST" and self.posts.append((r.url, r.post_data or "")),
         )
 
-    def goto(self, path: str = "/"):
-        self.page.goto(self.server.url + path)
+    def goto(self, path: str = "/", server: Server | None = None):
+        self.page.goto((server or self.server).url + path)
         return self.page
 
     def cookies(self) -> dict[str, str]:

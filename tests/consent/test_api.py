@@ -52,7 +52,8 @@ def test_accept_all_records_receipt_and_sets_cookie(client, store):
     assert (receipt.ua_browser, receipt.ua_os, receipt.ua_device) == ("Chrome", "Windows", "pc")
     assert receipt.as_json()["created_at"].endswith("Z")
     notice = store.notice(receipt.notice_hash)
-    assert notice is not None and "Statistik (Matomo, Google Analytics 4)" in notice.content
+    assert notice is not None
+    assert "Statistik (Matomo, Google Analytics 4, Google Tag Manager)" in notice.content
 
     # The cookie is now the decision the server reads back.
     state = client.get("/consent").get_json()

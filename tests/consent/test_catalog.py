@@ -50,7 +50,7 @@ def test_shipped_catalog_has_the_four_categories_and_real_services():
     assert [c.name for c in catalog.categories] == ["essential", "statistics", "marketing", "media"]
     assert catalog.category("essential").required
     assert {s.name for s in catalog.services} == {
-        "site", "matomo", "ga4", "google_ads", "meta_pixel", "youtube"
+        "site", "matomo", "ga4", "gtm", "google_ads", "meta_pixel", "youtube"
     }
     ga4 = catalog.service("ga4")
     assert ga4.third_country and "Data Privacy Framework" in ga4.transfer.text("de")

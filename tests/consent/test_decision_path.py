@@ -43,10 +43,11 @@ def test_consent_mode_types_follow_the_services_granted(client, services, grante
 def test_banner_config_carries_the_consent_mode_map_per_service(client):
     html = client.get("/").get_data(as_text=True)
     config = json.loads(re.search(r'id="consent-config">(.*?)</script>', html).group(1))
-    services = {s["name"]: s for c in config["categories"] for s in c["services"]}
-    assert services["ga4"]["google_consent"] == ["analytics_storage"]
-    assert services["meta_pixel"]["google_consent"] == []
-    assert "google_consent" not in config["categories"][0]
+    # The first layer's config carries the map service -> types (only services with types);
+    # the rest of the catalog comes with the second layer (issue 12).
+    assert config["gcm"]["ga4"] == ["analytics_storage"]
+    assert "meta_pixel" not in config["gcm"]
+    assert set(config["cats"]) == {"statistics", "marketing", "media"}
 
 
 @pytest.mark.parametrize("form", [False, True])
@@ -85,12 +86,12 @@ def test_first_layer_names_controller_purposes_and_transfers(client):
     html = client.get("/").get_data(as_text=True)
     banner = html[html.index('id="consent-banner"'):]
     assert "Verantwortlich: Beispiel Digitalagentur GmbH" in banner
-    assert "Statistik (Matomo, Google Analytics 4): Reichweitenmessung" in banner
+    assert "Statistik (Matomo, Google Analytics 4, Google Tag Manager): Reichweiten" in banner
     assert "Marketing (Meta Pixel, Google Ads Conversion Tracking): Messung" in banner
     assert "Übermittlung in Drittländer (USA) durch Google Analytics 4" in banner
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Controller: Beispiel Digitalagentur GmbH" in english
-    assert "Transfer to third countries (USA) by Google Analytics 4, Meta Pixel, Google" in english
+    assert "Transfer to third countries (USA) by Google Analytics 4, Google Tag Manager" in english
     text = re.sub(r"<[^>]+>", " ", banner[: banner.index("</section>")])
     assert len(" ".join(text.split())) < 1500  # still a short, readable first layer
 

@@ -55,7 +55,7 @@ def test_banner_form_accept_all_makes_tags_live(client, store):
 @pytest.mark.parametrize(
     ("fields", "granted"),
     [
-        ({"category-statistics": "on"}, {"matomo", "ga4"}),
+        ({"category-statistics": "on"}, {"matomo", "ga4", "gtm"}),
         ({"category-statistics": "on", "service-ga4": "on"}, {"ga4"}),
         ({"service-ga4": "on"}, {"ga4"}),  # a ticked service counts without its category
         ({"service-ga4": "on", "service-youtube": "on"}, {"ga4", "youtube"}),
@@ -87,14 +87,17 @@ def test_settings_page_shows_state_and_history(client):
     html = client.get("/cookie-einstellungen").get_data(as_text=True)
     assert "Ihre aktuelle Auswahl" in html
     assert html.count("<tr><td><time") == 2
-    assert html.index(">withdraw<") < html.index(">custom<")  # newest first
+    # Receipts in words, not raw ids (issue 12), newest first.
+    assert html.index(">Einwilligungen widerrufen<") < html.index(">Eigene Auswahl<")
+    assert ">Einstellungsseite<" in html and ">Formular ohne JavaScript<" in html
+    assert ">custom<" not in html and ">form<" not in html
     assert 'name="category-statistics" id="category-statistics" value="on">' in html  # unticked
 
 
 def test_settings_page_never_pre_ticks(client):
     html = client.get("/cookie-einstellungen").get_data(as_text=True)
     optional = re.findall(r'<input type="checkbox" name="(?:category|service)-[^>]*>', html)
-    assert len(optional) == 3 + 5  # three optional categories, five optional services
+    assert len(optional) == 3 + 6  # three optional categories, six optional services
     assert not any("checked" in box for box in optional)
     assert 'id="category-essential" checked disabled' in html
     for text in ("Google Ireland Limited", "_ga_*", "2 Jahre", "Data Privacy Framework",
@@ -103,9 +106,11 @@ def test_settings_page_never_pre_ticks(client):
                  "<code>yt-player-*</code> (Local Storage)",
                  "Warum notwendig: Nur so kann die Website erkennen"):
         assert text in html
-    for label in ("Alle akzeptieren", "Nur notwendige", "Auswahl speichern",
-                  "Alle Einwilligungen widerrufen"):
+    for label in ("Alle akzeptieren", "Nur notwendige", "Auswahl speichern"):
         assert label in html
+    # Nothing to withdraw before a decision exists; the settings page is its own first layer.
+    assert "Alle Einwilligungen widerrufen" not in html
+    assert 'id="consent-banner"' not in html
 
 
 def test_embed_placeholder_form_keeps_existing_grants(client, store):

@@ -32,8 +32,10 @@ TAG_OPTIONS = {
     "ga4": ("measurement_id",),
     "google_ads": ("conversion_id",),
     "meta_pixel": ("pixel_id",),
+    "gtm": ("container_id",),
     "embed": (),
 }
+_GTM_CONTAINER = re.compile(r"GTM-[A-Z0-9]{4,12}")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _HOST = re.compile(r"^https://(\*\.)?[a-z0-9.-]+(:\d+)?$")
 _COUNTRY = re.compile(r"[A-Z]{2}")
@@ -137,8 +139,9 @@ class Catalog:
 
     @property
     def google_tags(self) -> tuple[Service, ...]:
-        """Services loaded through Google's gtag.js (they need the Consent Mode defaults)."""
-        return tuple(s for s in self.services if s.tag_kind in ("ga4", "google_ads"))
+        """Services loaded through Google's gtag.js or Tag Manager (they need the Consent Mode
+        defaults set before them)."""
+        return tuple(s for s in self.services if s.tag_kind in ("ga4", "google_ads", "gtm"))
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -430,6 +433,8 @@ class _Parser:
             raise self.fail(table, "tag", f"the tag's 'kind' must be one of {sorted(TAG_OPTIONS)}")
         for option in TAG_OPTIONS[kind]:
             self.text(table, raw, option, at="tag")
+        if kind == "gtm" and not _GTM_CONTAINER.fullmatch(str(raw["container_id"])):
+            raise self.fail(table, "tag", "the 'container_id' of Tag Manager is like GTM-AB12CD3")
         if kind == "matomo" and not str(raw["url"]).startswith("https://"):
             raise self.fail(table, "tag", "the Matomo 'url' must start with https://")
         return {k: str(v) for k, v in raw.items()}

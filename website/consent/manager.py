@@ -230,8 +230,28 @@ def same_origin_path(url: str | None) -> str | None:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
+def shared_cookie_domain(host: str) -> str | None:
+    """``CONSENT_COOKIE_DOMAIN`` when this host lies in it (``shop.example.com`` in
+    ``example.com``), so one decision holds for every subdomain; None (a host-only cookie) for
+    any other host, whose browser would refuse the cookie."""
+    shared = (current_app.config.get("CONSENT_COOKIE_DOMAIN") or "").strip(".").lower()
+    host = host.lower()
+    if shared and (host == shared or host.endswith("." + shared)):
+        return shared
+    return None
+
+
 def write_cookies(response: Response, recorded: Recorded) -> Response:
-    """Set the decision cookie and expire the cookies of refused services."""
+    """Set the decision cookie and expire the cookies of refused services.
+
+    With ``CONSENT_COOKIE_DOMAIN`` the decision cookie lives on that domain (a host-only one
+    from before is expired, so it cannot shadow it), and refused services' cookies are also
+    expired there. A cookie another subdomain set host-only is never sent here and so cannot
+    be expired from here (docs/banner.md)."""
+    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
+    shared = shared_cookie_domain(host)
+    if shared:
+        response.delete_cookie(COOKIE_NAME, path="/")
     response.set_cookie(
         COOKIE_NAME,
         manager().cookie.dumps(recorded.decision),
@@ -239,10 +259,13 @@ def write_cookies(response: Response, recorded: Recorded) -> Response:
         secure=request.is_secure,
         httponly=True,
         samesite="Lax",
+        domain=shared,
     )
-    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
+    domains = _cookie_domains(host)
+    if shared and shared not in domains:
+        domains.append(shared)
     for name in recorded.expire:
-        for domain in _cookie_domains(host):
+        for domain in domains:
             response.delete_cookie(name, path="/", domain=domain)
     return response
 

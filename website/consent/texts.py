@@ -49,6 +49,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "storage_kinds": "Cookie|Local Storage|Session Storage|IndexedDB",
         "pending": "Ihre Auswahl ist noch nicht gespeichert. Bis dahin bleibt alles Optionale "
         "aus; wir versuchen es weiter.",
+        "services_one": "1 Dienst",
+        "services_many": "{n} Dienste",
+        "reopen": "Cookie-Einstellungen öffnen",
+        "action_accept_all": "Alles erlaubt",
+        "action_reject_all": "Nur Notwendiges erlaubt",
+        "action_custom": "Eigene Auswahl",
+        "action_withdraw": "Einwilligungen widerrufen",
+        "method_banner": "Banner",
+        "method_settings": "Einstellungsseite",
+        "method_form": "Formular ohne JavaScript",
+        "method_gpc": "Signal Global Privacy Control",
+        "method_api": "Programmierschnittstelle",
     },
     "en": {
         "title": "Privacy settings",
@@ -90,9 +102,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "storage_kinds": "Cookie|Local storage|Session storage|IndexedDB",
         "pending": "Your choice is not saved yet. Until it is, everything optional stays off; "
         "we keep trying.",
+        "services_one": "1 service",
+        "services_many": "{n} services",
+        "reopen": "Open cookie settings",
+        "action_accept_all": "Everything allowed",
+        "action_reject_all": "Only essential allowed",
+        "action_custom": "Own selection",
+        "action_withdraw": "All consent withdrawn",
+        "method_banner": "Banner",
+        "method_settings": "Settings page",
+        "method_form": "Form without JavaScript",
+        "method_gpc": "Global Privacy Control signal",
+        "method_api": "Programming interface",
     },
 }
 
+
+#: The texts the first layer's script needs on every page (the rest comes with the second
+#: layer from the catalog endpoint, see :func:`second_layer`).
+FIRST_LAYER_SCRIPT_TEXTS = ("close", "gpc", "pending", "saved")
+#: The texts the second layer shows (served by ``/consent/catalog.<revision>.<lang>.json``).
+SECOND_LAYER_TEXTS = (
+    "title", "essential_note", "withdraw_note", "accept_all", "reject_all", "save", "close",
+    "withdraw", "always_on", "details", "provider", "purpose", "legal_basis", "cookies",
+    "lifetime", "transfer", "policy", "privacy", "imprint", "gpc", "data", "justification",
+    "storage_kinds", "services_one", "services_many",
+)
 
 COUNTRY_NAMES: dict[str, dict[str, str]] = {"US": {"de": "USA", "en": "USA"}}
 
@@ -135,4 +170,18 @@ def notice_content(catalog: Catalog, lang: str) -> dict[str, object]:
         "texts": TEXTS[lang],
         **first_layer(catalog, lang),
         "catalog": catalog.localized(lang),
+    }
+
+
+def second_layer(catalog: Catalog, lang: str) -> dict[str, object]:
+    """What the second layer shows, in one language: its texts and the localized catalog.
+
+    Served as a cacheable file keyed by the catalog revision, so pages carry only what the
+    first layer needs (see ``ConsentView.banner_config``).
+    """
+    return {
+        "revision": catalog.revision,
+        "lang": lang,
+        "texts": {key: TEXTS[lang][key] for key in SECOND_LAYER_TEXTS},
+        "categories": catalog.localized(lang),
     }

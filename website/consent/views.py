@@ -3,17 +3,21 @@
 ``GET /consent`` tells the state; ``POST /consent`` records a choice (JSON from the banner, or a
 plain form without JavaScript); ``POST /consent/withdraw`` records a withdrawal;
 ``GET /cookie-einstellungen`` is the settings and withdrawal page; ``GET /consent/receipts`` hands
-a visitor their own receipts. Only the two POST endpoints write.
+a visitor their own receipts; ``GET /consent/catalog.<revision>.<lang>.json`` is the second
+layer's catalog, cacheable for ever because its URL changes with the revision. Only the two
+POST endpoints write.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from ..errors import FORM_TYPES, BadInput
+from ..i18n import LANGUAGES
 from . import storage
 from .choice import parse_choice, resolve_choice
 from .decision import Decision, state
@@ -27,6 +31,7 @@ from .manager import (
     same_origin_path,
     write_cookies,
 )
+from .texts import second_layer
 
 bp = Blueprint("consent", __name__)
 
@@ -79,6 +84,33 @@ def save_choice() -> Response:
 def withdraw() -> Response:
     choice = parse_choice(request, manager().catalog, withdrawal=True)
     return _answer(record(resolve_choice(manager().catalog, choice)))
+
+
+@bp.get("/consent/catalog.<revision>.<lang>.json")
+def catalog_file(revision: str, lang: str) -> Response:
+    """The second layer's texts and catalog for one revision and language.
+
+    The URL names the revision, so the answer never changes: browsers and proxies may keep it
+    for a year without asking again (``immutable``). An unknown revision or language is a 404
+    in JSON (an old page asking after the catalog changed reloads the settings page instead).
+    """
+    consent = manager()
+    if revision != consent.catalog.revision or lang not in LANGUAGES:
+        known = f"catalog.{consent.catalog.revision}.{{{','.join(LANGUAGES)}}}.json"
+        response = jsonify(
+            error="not_found",
+            message=f"No such catalog revision or language; this site serves {known}.",
+        )
+        response.status_code = 404
+        return _no_store(response)
+    cache: dict[str, bytes] = consent.__dict__.setdefault("_catalog_files", {})
+    if lang not in cache:
+        body = second_layer(consent.catalog, lang)
+        body["links"] = {"privacy": url_for("pages.privacy"), "imprint": url_for("pages.imprint")}
+        cache[lang] = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(cache[lang], mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @bp.get("/consent/receipts")

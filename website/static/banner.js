@@ -1,18 +1,18 @@
-/* Consent banner (docs/banner.md). No dependencies, eval or inline styles.
-   Nothing optional runs before the server has stored the receipt: a choice is applied only
-   when POST /consent answered 2xx; until then it waits in localStorage and is retried. */
+/* Consent banner core: first layer, recording, activation, window.consent (docs/banner.md).
+   Nothing optional runs before POST /consent answered 2xx (the receipt is stored). */
 (() => {
   'use strict';
   const d = document, w = window, cfg = d.getElementById('consent-config');
   if (!cfg || !w.fetch) return;
-  const C = JSON.parse(cfg.textContent), T = C.texts, KEY = 'consent-pending';
-  const NONCE = (d.currentScript || d.querySelector('script[nonce]') || {}).nonce || '';
-  const GPC = C.gpc || navigator.globalPrivacyControl === true;
+  const C = JSON.parse(cfg.textContent), T = C.texts, E = C.endpoints, KEY = 'consent-pending';
+  const me = d.currentScript || d.querySelector('script[nonce]') || {}, NONCE = me.nonce || '';
+  const part = ext => (me.src || '').replace(/banner(\.min)?\.js.*/, 'banner-layer$1.' + ext);
   const GCM = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage',
     'functionality_storage', 'personalization_storage', 'security_storage'];
   const banner = d.getElementById('consent-banner');
   const onSettingsPage = !!d.getElementById('consent-settings-form');
-  let S = C.state, modal, opener, pageFocus, live, seq = 0;
+  const waiting = [];
+  let S = {}, live, seq = 0, opener, pageFocus, layer, closeModal;
 
   const $$ = (sel, el) => [...(el || d).querySelectorAll(sel)];
   const h = (tag, attrs, ...kids) => {
@@ -26,15 +26,16 @@
     el.append(...kids.flat(2).filter(c => c != null && c !== false));
     return el;
   };
-  const optional = () => C.categories.filter(c => !c.required);
-  const each = fn => C.categories.forEach(c => c.services.forEach(s => fn(s, c)));
+  const on = o => Object.keys(o).filter(k => o[k]);
+  const detail = () => ({ decided: S.decided, method: S.method, categories: on(S.categories), services: on(S.services) });
+  const fire = type => d.dispatchEvent(new CustomEvent('consent:' + type, { detail: detail() }));
 
   // A Consent Mode type is granted only by a granted service that declares it (catalog).
   const consentMode = st => {
     if (typeof w.gtag !== 'function') return;
     const m = {};
     GCM.forEach(t => { m[t] = 'denied'; });
-    each(s => (s.google_consent || []).forEach(t => { if (st.services[s.name]) m[t] = 'granted'; }));
+    for (const s in C.gcm) if (st.services[s]) C.gcm[s].forEach(t => { m[t] = 'granted'; });
     w.gtag('consent', 'update', m);
   };
   const allowed = (st, el) => {
@@ -53,26 +54,16 @@
       src: p.getAttribute('data-src'), title: p.getAttribute('data-title'), loading: 'lazy',
       allow: 'encrypted-media; picture-in-picture; fullscreen', referrerpolicy: 'strict-origin-when-cross-origin' })));
   };
-  const clearCookies = st => {
-    const host = location.hostname, labels = host.split('.'), domains = [''];
-    if (labels.length > 1 && !/^[\d.]+$|:/.test(host)) {
-      domains.push(';domain=' + host);
-      if (labels.length > 2) domains.push(';domain=' + labels.slice(1).join('.'));
-    }
-    const names = d.cookie.split(';').map(c => c.split('=')[0].trim());
-    each(s => st.services[s.name] || s.cookies.forEach(k => {
-      const re = new RegExp('^' + k.name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-      names.concat(k.name).forEach(n => n && re.test(n) && domains.forEach(dm => { d.cookie = n + '=;max-age=0;path=/' + dm; }));
-    }));
-  };
   // true: something allowed is refused now (a running script needs a reload)
   const apply = st => {
-    let narrower = false;
-    each(s => { if (S.services[s.name] && !st.services[s.name]) narrower = true; });
-    S = st;
+    const narrower = Object.keys(S.services).some(s => S.services[s] && !st.services[s]);
+    S = { decided: st.decided, method: st.method, categories: st.categories, services: st.services };
     consentMode(st);
-    clearCookies(st);
     activate(st);
+    fire('change');
+    // Tag Manager triggers can listen for this event (docs/banner.md, GTM recipe).
+    if (w.dataLayer) { const x = detail(); w.dataLayer.push({ event: 'consent_change', consent_categories: x.categories, consent_services: x.services }); }
+    for (let i = waiting.length; i--;) if (S.services[waiting[i][0]]) waiting.splice(i, 1)[0][1](detail());
     return narrower;
   };
 
@@ -86,7 +77,7 @@
   const forget = () => { try { localStorage.removeItem(KEY); } catch (e) { /**/ } };
   let token = (d.querySelector('meta[name="csrf-token"]') || {}).content;
   // A stale CSRF token (session cookie gone) is replaced by a fresh one from GET /consent.
-  const freshToken = () => fetch(C.endpoints.state, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+  const freshToken = () => fetch(E.consent, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
     .then(r => r.json()).then(j => { token = j.csrf_token || token; });
   // decision_id makes a retry idempotent: the server stores each decision once.
   // Resolves with the server's state once the receipt is stored; never on failure.
@@ -114,23 +105,21 @@
     });
   };
   // Hide the layers at once; load what the choice allows only after the receipt is stored.
+  // A narrower choice reloads the page: the server expires the refused services' cookies.
   const commit = (url, body) => {
     close(true);
-    send(url, body).then(st => {
-      const narrower = apply(st);
-      if (narrower || onSettingsPage) location.reload();
-    });
+    send(url, body).then(st => { if (apply(st) || onSettingsPage) location.reload(); });
   };
   const decide = (cats, svcs) => {
     const body = { categories: {}, services: {}, method: 'banner', lang: C.lang };
-    optional().forEach(c => {
-      body.categories[c.name] = !!cats[c.name];
-      c.services.forEach(s => { if (s.name in svcs) body.services[s.name] = !!svcs[s.name]; });
-    });
-    commit(C.endpoints.consent, body);
+    for (const c in C.cats) {
+      body.categories[c] = !!cats[c];
+      C.cats[c].forEach(s => { if (s in svcs) body.services[s] = !!svcs[s]; });
+    }
+    commit(E.consent, body);
   };
-  const all = on => decide(Object.fromEntries(optional().map(c => [c.name, on])), {});
-  const withdraw = () => commit(C.endpoints.withdraw, { method: 'banner', lang: C.lang });
+  const all = yes => decide(Object.fromEntries(Object.keys(C.cats).map(c => [c, yes])), {});
+  const withdraw = () => commit(E.withdraw, { method: 'banner', lang: C.lang });
 
   const hideBanner = () => { if (banner) banner.hidden = true; };
   const focusBack = t => {
@@ -142,73 +131,52 @@
   };
   function close(decided) {
     if (decided) hideBanner();
-    if (modal) { modal.remove(); modal = null; focusBack(opener); }
+    if (closeModal) { closeModal(); closeModal = null; focusBack(opener); }
     else if (decided || (banner && !banner.hidden)) { hideBanner(); focusBack(pageFocus); }
   }
   const xButton = () => h('button', { type: 'button', class: 'cc-x', 'aria-label': T.close, onclick: () => close() }, '\u00d7');
-  const gpcNote = () => GPC && h('p', { class: 'consent-gpc' }, T.gpc);
+  const gpcNote = () => (C.gpc || navigator.globalPrivacyControl === true) && h('p', { class: 'consent-gpc' }, T.gpc);
 
+  // The second layer: its script, stylesheet and catalog arrive on first use (then cached).
+  const core = { C, h, $$, decide, all, withdraw, close, xButton, gpcNote, state: () => S,
+    modal: fn => { closeModal = fn; } };
+  const get = (tag, attrs) => new Promise((ok, fail) => d.head.append(h(tag, { ...attrs, onload: ok, onerror: fail })));
   const open = from => {
-    if (modal) return;
+    if (closeModal) return;
     opener = from || d.activeElement;
-    const boxes = {}, id = 'cc-' + seq;
-    const box = (name, checked, label, cat) => h('label', { class: 'cc-toggle' },
-      boxes[name] = h('input', { type: 'checkbox', checked: S.decided && checked, 'data-name': name, 'data-cat': cat }), ' ', label);
-    const sync = ({ target: el }) => C.categories.forEach(c => {
-      if (el === boxes['c:' + c.name]) c.services.forEach(s => { boxes[s.name].checked = el.checked; });
-      else if (el.getAttribute('data-cat') === c.name) boxes['c:' + c.name].checked = c.services.some(s => boxes[s.name].checked);
-    });
-    const kinds = T.storage_kinds.split('|'), KINDS = ['cookie', 'local_storage', 'session_storage', 'indexeddb'];
-    const dl = s => h('dl', null, [[T.provider, s.provider], [T.purpose, s.purpose], [T.legal_basis, s.legal_basis],
-      [T.data, s.data], [T.transfer, s.transfer],
-      s.cookies.length > 0 && [T.cookies, h('ul', null, s.cookies.map(k =>
-        h('li', null, h('code', null, k.name), ` (${kinds[KINDS.indexOf(k.kind)]}): ${k.purpose} (${T.lifetime}: ${k.lifetime})`,
-          k.justification && ` ${T.justification}: ${k.justification}`)))],
-      [T.policy, h('a', { href: s.privacy_policy, rel: 'noopener' }, s.privacy_policy)],
-    ].map(r => r && [h('dt', null, r[0]), h('dd', null, r[1])]));
-    const pick = () => {
-      const cats = {}, svcs = {};
-      optional().forEach(c => {
-        cats[c.name] = boxes['c:' + c.name].checked;
-        c.services.forEach(s => { svcs[s.name] = boxes[s.name].checked; });
-      });
-      decide(cats, svcs);
-    };
-    const btn = (label, fn) => h('button', { type: 'button', class: 'consent-button', onclick: fn }, label);
-    modal = h('div', { class: 'cc-backdrop' }, h('div', { class: 'cc-modal', role: 'dialog', 'aria-modal': 'true',
-      'aria-labelledby': id, lang: C.lang, tabindex: '-1', onchange: sync },
-      h('div', { class: 'cc-head' }, h('h2', { id }, T.title), xButton()),
-      gpcNote(),
-      h('p', null, T.essential_note + ' ' + T.withdraw_note),
-      C.categories.map(c => h('section', { class: 'cc-cat', 'aria-labelledby': id + c.name },
-        h('h3', { id: id + c.name }, c.required
-          ? h('span', { class: 'cc-toggle' }, h('input', { type: 'checkbox', checked: true, disabled: true, id: id + 'r' + c.name }),
-            ' ', h('label', { for: id + 'r' + c.name }, `${c.title}: ${T.always_on}`))
-          : box('c:' + c.name, S.categories[c.name], c.title)),
-        h('p', null, c.description),
-        c.services.map(s => h('details', { class: 'consent-service' }, h('summary', null, `${T.details}: ${s.title}`),
-          !c.required && box(s.name, S.services[s.name], s.title, c.name), dl(s))))),
-      h('p', { class: 'consent-links' }, h('a', { href: C.links.privacy }, T.privacy), ' · ',
-        h('a', { href: C.links.imprint }, T.imprint)),
-      h('div', { class: 'consent-actions' }, btn(T.accept_all, () => all(true)), btn(T.reject_all, () => all(false)),
-        btn(T.save, pick), S.decided && S.method !== 'gpc' && btn(T.withdraw, withdraw))));
-    d.body.append(modal);
-    modal.firstChild.focus();
+    layer = layer || Promise.all([
+      fetch(E.catalog, { headers: { Accept: 'application/json' } }).then(r => r.ok ? r.json() : Promise.reject(r)),
+      get('link', { rel: 'stylesheet', href: part('css') }),
+      get('script', { src: part('js'), nonce: NONCE }),
+    ]);
+    // Without its parts (offline, an old page after a catalog change) the settings page does it.
+    layer.then(([cat]) => closeModal || w.__consentLayer(core, cat), () => { location.href = E.settings; });
   };
 
+  // Public API (docs/banner.md). Changes are announced only after the server stored them.
+  w.consent = {
+    get: detail,
+    granted: name => !!S.services[name],
+    whenGranted: name => new Promise(ok => S.services[name] ? ok(detail()) : waiting.push([name, ok])),
+    open: () => open(),
+    onChange: fn => d.addEventListener('consent:change', e => fn(e.detail)),
+  };
+  // Deferred site scripts run after this one: they hear "ready" with the current decision.
+  d.addEventListener('DOMContentLoaded', () => fire('ready'));
+
+  // Controls that open the dialog are links without JavaScript; with it they are buttons.
+  $$('a[data-consent-open]').forEach(a => a.replaceWith(h('button', { type: 'button', class: a.className || 'cc-link',
+    'data-consent-open': true, 'aria-haspopup': 'dialog', 'aria-label': a.getAttribute('aria-label') }, ...a.childNodes)));
+
   d.addEventListener('keydown', e => {
-    const layer = modal ? modal.firstChild : banner && !banner.hidden && banner.contains(d.activeElement) && banner;
-    if (!layer) return;
-    if (e.key === 'Escape') { e.preventDefault(); close(); return; }
-    if (e.key !== 'Tab' || !modal) return;
-    const f = $$('a[href],button,input:not([disabled]),summary', layer).filter(el => el.offsetParent);
-    const a = d.activeElement, edge = e.shiftKey ? a === f[0] || a === layer : a === f[f.length - 1];
-    if (edge) { e.preventDefault(); f[e.shiftKey ? f.length - 1 : 0].focus(); }
+    if (e.key === 'Escape' && !closeModal && banner && !banner.hidden && banner.contains(d.activeElement)) {
+      e.preventDefault();
+      close();
+    }
   });
   d.addEventListener('focusin', e => {
-    if (modal) { if (!modal.contains(e.target)) modal.firstChild.focus(); return; }
-    // WCAG 2.4.11
-    if (banner && !banner.hidden && !banner.contains(e.target)) {
+    // WCAG 2.4.11: a page element focused behind the first layer is scrolled above it.
+    if (!closeModal && banner && !banner.hidden && !banner.contains(e.target)) {
       const over = e.target.getBoundingClientRect().bottom - banner.getBoundingClientRect().top;
       if (over > 0) w.scrollBy(0, over + 16);
     }
@@ -224,12 +192,19 @@
     if (!p) return;
     e.preventDefault();
     const cats = {}, svcs = {};
-    optional().forEach(c => c.services.forEach(s => {
-      svcs[s.name] = s.name === svc || !!S.services[s.name];
-      cats[c.name] = cats[c.name] || svcs[s.name];
-    }));
+    for (const c in C.cats) C.cats[c].forEach(s => {
+      svcs[s] = s === svc || !!S.services[s];
+      cats[c] = cats[c] || svcs[s];
+    });
     decide(cats, svcs);
   });
+
+  // The state the server rendered: the granted services; a category follows its services.
+  const services = {}, categories = {};
+  C.granted.forEach(n => { services[n] = true; });
+  C.required.forEach(n => { categories[n] = true; });
+  for (const c in C.cats) categories[c] = C.cats[c].some(n => services[n]);
+  S = { decided: C.decided, method: C.method, categories, services };
 
   let pending;
   try { pending = JSON.parse(localStorage.getItem(KEY)); } catch (e) { /**/ }
@@ -245,7 +220,7 @@
     banner.setAttribute('tabindex', '-1');
     const note = gpcNote();
     if (note) banner.querySelector('h2').after(note);
-    banner.prepend(xButton());
+    (banner.querySelector('.cc-text') || banner).prepend(xButton());
     pageFocus = d.activeElement;
     if (pageFocus === d.body) banner.focus({ preventScroll: true }); // never steal focus
   }
