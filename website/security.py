@@ -56,9 +56,11 @@ def init_app(app: Flask, hosts: tuple[str, ...]) -> None:
         if response.mimetype == "text/html":
             # Each page carries a fresh nonce and CSRF token: it must never be served from a cache.
             headers["Cache-Control"] = "no-store"
-        elif response.mimetype == "application/json":
+        elif response.mimetype == "application/json" and "Cache-Control" not in headers:
             # A JSON answer tells one visitor's consent state, receipts or error: no cache may
-            # keep it, and one that ignores no-store must at least key it by the cookie.
+            # keep it, and one that ignores no-store must at least key it by the cookie. Only a
+            # view that serves the same file to everybody (the revision-keyed catalog) says
+            # otherwise, explicitly.
             headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
         return response

@@ -10,6 +10,7 @@ from tests.conftest import post_choice as post_on_localhost
 from website import create_app
 from website.consent.catalog import CatalogError, load_catalog
 from website.settings import PACKAGE_DIR
+from website.store import upgrade
 
 SHIPPED = PACKAGE_DIR / "consent" / "catalog.toml"
 
@@ -44,6 +45,7 @@ def test_gtm_container_id_is_checked_and_named(tmp_path):
 
 @pytest.fixture
 def shared_app(tmp_path):
+    upgrade(f"sqlite:///{tmp_path / 'receipts.db'}")
     return create_app({
         "TESTING": True, "SECRET_KEY": "shared-domain-test",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'receipts.db'}",
