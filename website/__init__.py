@@ -59,6 +59,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     manager = consent.init_app(app)
     security.init_app(app, manager.catalog.hosts)
     app.register_blueprint(pages.bp)
+    from . import admin  # imported late: it needs the store, which needs consent
+
+    admin.init_app(app)
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
