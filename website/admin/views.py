@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, PasswordField, SelectField, StringField
+from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from website.consent.exports import FORMATS, export
@@ -73,8 +73,9 @@ class LoginForm(FlaskForm):
 
 class ExportForm(FlaskForm):
     format = SelectField("Format", choices=[
-        ("csv", "CSV (spreadsheet)"), ("jsonl", "JSON Lines (as stored)"),
-        ("kantara", "Kantara Consent Receipt v1.1"), ("dpv", "ISO/IEC TS 27560 (W3C DPV)"),
+        SelectChoice("csv", "CSV (spreadsheet)"), SelectChoice("jsonl", "JSON Lines (as stored)"),
+        SelectChoice("kantara", "Kantara Consent Receipt v1.1"),
+        SelectChoice("dpv", "ISO/IEC TS 27560 (W3C DPV)"),
     ])
     since = DateField("From (UTC, included)", validators=[Optional()])
     until = DateField("Until (UTC, included)", validators=[Optional()])
