@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +50,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PUBLIC = {"admin.login"}
 PAGE_SIZE = 50
+#: Receipt ids are UUIDs (or, from other channels, similar tokens): anything else is a 404.
+RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_DAYS = 400
 ACTIONS = ("accept_all", "reject_all", "custom", "withdraw")
 ACTION_LABELS = {"accept_all": "Accept all", "reject_all": "Reject all", "custom": "Custom",
@@ -238,6 +241,8 @@ def _text_arg(name: str, limit: int = 64) -> str | None:
     value = request.args.get(name, "").strip()
     if len(value) > limit:
         raise BadInput(f"{name} is longer than {limit} characters")
+    if not value.isprintable():
+        raise BadInput(f"{name} holds control characters")
     return value or None
 
 
@@ -268,7 +273,7 @@ def receipts() -> str:
 @bp.get("/receipts/<receipt_id>")
 def receipt(receipt_id: str) -> Any:
     store = get_store()
-    found = store.get(receipt_id[:64])
+    found = store.get(receipt_id) if RECEIPT_ID.match(receipt_id) else None
     if found is None:
         raise BadInput("there is no receipt with this id", status=404, code="not_found")
     notice = store.notice(found.notice_hash)

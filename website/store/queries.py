@@ -134,14 +134,18 @@ def opt_in_by(
     dialect = engine.dialect.name
     each, true = _each(dialect, "categories")
     each_from = each.removeprefix(", ").removeprefix("CROSS JOIN LATERAL ")
-    any_optional = f"EXISTS (SELECT 1 FROM {each_from} WHERE j.key IN :keys AND {true})"
+    any_optional = (f"EXISTS (SELECT 1 FROM {each_from} WHERE j.key IN :keys AND {true})"
+                    if optional else "1 = 0")
     statement = _period(text(
         f"SELECT r.{dimension} AS key, "
         f"SUM(CASE WHEN {any_optional} THEN 1 ELSE 0 END) AS granted, COUNT(*) AS total "
         "FROM receipts r WHERE r.created_at >= :since AND r.created_at < :until "
         f"GROUP BY r.{dimension} ORDER BY COUNT(*) DESC, r.{dimension}"
-    )).bindparams(bindparam("keys", expanding=True))
-    params = {"since": since, "until": until, "keys": list(optional) or ["\x00none"]}
+    ))
+    params: dict[str, Any] = {"since": since, "until": until}
+    if optional:
+        statement = statement.bindparams(bindparam("keys", expanding=True))
+        params["keys"] = list(optional)
     with translated("cannot read receipts"), engine.connect() as connection:
         rows = connection.execute(statement, params)
         return [Rate(row.key or "", int(row.granted or 0), int(row.total)) for row in rows]
