@@ -122,7 +122,7 @@ def test_the_dashboard_draws_the_period_as_svg(app, seeded, logged_in):
 def test_the_default_period_is_the_last_30_days_by_the_clock(app, seeded, logged_in, clock):
     clock.advance(minutes=10)  # 2 March 2026, 09:10 UTC
     page = logged_in.get("/admin").get_data(as_text=True)
-    assert 'value="2026-01-31"' in page and 'value="2026-03-02"' in page
+    assert 'value="2026-02-01"' in page and 'value="2026-03-02"' in page
     assert re.search(r'data-chart="decisions" data-total="6"', page)  # 28 Feb counts too
 
 
