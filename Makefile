@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs
+.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench-banner: $(VENV)/.dev
 # on a generated 1,000,000-line nginx combined log (lines/s, MB/s, peak memory).
 bench-logs: $(VENV)/.runtime
 	$(BIN)/python bench/logs.py
+
+# Receipt export: peak RSS of the streamed CLI export vs a materialised list, 10k and 100k
+# receipts in a temporary SQLite store (min of 3 runs each).
+bench-exports: $(VENV)/.runtime
+	$(BIN)/python bench/exports.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
