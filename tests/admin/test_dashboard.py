@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tests.admin.helpers import add
+from website.admin.chart import Series, axis, stacked_bars
 from website.store.queries import (
     decisions_per_day,
     opt_in_by,
@@ -135,3 +136,18 @@ def test_bad_periods_are_a_clear_400(app, logged_in, query):
     assert response.status_code == 400
     assert "date" in response.get_data(as_text=True) or "period" in response.get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize("largest,step,top", [(0, 1, 1), (3, 1, 3), (4, 1, 4), (7, 2, 8),
+                                              (10, 5, 10), (23, 10, 30), (101, 50, 150),
+                                              (4000, 1000, 4000)])
+def test_the_y_axis_has_whole_round_ticks(largest, step, top):
+    assert axis(largest) == (step, top)
+    chart = stacked_bars("t", "y", "x", [date(2026, 3, 1)],
+                         [Series("a", "A", "#000", [largest])])
+    values = [t.value for t in chart.ticks]
+    assert values == list(range(0, top + 1, step)) and values[-1] >= largest
+    # Each tick sits where its value is: bottom minus its share of the plot's height.
+    plot = chart.plot_bottom - chart.plot_top
+    for tick in chart.ticks:
+        assert tick.y == pytest.approx(chart.plot_bottom - plot * tick.value / top, abs=0.01)

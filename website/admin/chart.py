@@ -77,14 +77,20 @@ class Chart:
         return self.height - BOTTOM
 
 
-def nice_max(value: int) -> int:
-    """The top of the y axis: 1, 2 or 5 times a power of ten, at least ``value`` (min 4)."""
-    value = max(value, 4)
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power
+def nice_step(value: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... that is at least ``value``."""
+    power = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * power >= value:
+                return step * power
+        power *= 10
+
+
+def axis(largest: int, target_ticks: int = 4) -> tuple[int, int]:
+    """Whole-number y axis for values up to ``largest``: (step between ticks, top)."""
+    step = nice_step(max(largest, 1) / target_ticks)
+    return step, step * max(1, math.ceil(largest / step))
 
 
 def stacked_bars(title: str, y_label: str, x_label: str, days: list[date],
@@ -93,7 +99,7 @@ def stacked_bars(title: str, y_label: str, x_label: str, days: list[date],
     chart = Chart(title, y_label, x_label, days, series)
     totals = [sum(s.values[i] for s in series) for i in range(len(days))]
     chart.total = sum(totals)
-    top = nice_max(max(totals, default=0))
+    step, top = axis(max(totals, default=0))
     plot_w = chart.plot_right - chart.plot_left
     plot_h = chart.plot_bottom - chart.plot_top
     slot = plot_w / max(len(days), 1)
@@ -109,9 +115,8 @@ def stacked_bars(title: str, y_label: str, x_label: str, days: list[date],
             base -= h
             chart.bars.append(Bar(round(x, 2), round(base, 2), round(bar_w, 2), round(h, 2),
                                   s.key, s.colour, f"{day.isoformat()}: {s.label} {value}"))
-    for n in range(5):
-        value = top * n // 4
-        chart.ticks.append(Tick(value, round(chart.plot_bottom - plot_h * n / 4, 2)))
+    for value in range(0, top + 1, step):
+        chart.ticks.append(Tick(value, round(chart.plot_bottom - plot_h * value / top, 2)))
     every = max(1, math.ceil(len(days) / 8))
     for i in range(0, len(days), every):
         chart.labels.append(Label(round(chart.plot_left + (i + 0.5) * slot, 2),
