@@ -223,3 +223,12 @@ def test_admin_pages_keep_the_strict_csp(app, logged_in):
         assert response.headers["Cache-Control"] == "no-store"
 
 
+
+
+def test_the_public_site_is_untouched_by_the_admin(app, logged_in):
+    """No admin cookie outside /admin, no session read on static files (they stay cacheable)."""
+    response = logged_in.get("/static/site.css")
+    assert "Cookie" not in response.vary
+    page = logged_in.get("/")
+    assert not any(c.startswith("admin_") for c in page.headers.getlist("Set-Cookie"))
+    assert logged_in.get_cookie("session", path="/") is not None  # the site's own, separate

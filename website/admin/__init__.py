@@ -130,6 +130,12 @@ def init_app(app: Flask) -> None:
     assert isinstance(site, SecureCookieSessionInterface)
     app.session_interface = AdminAwareSessionInterface(site)
     login_manager.init_app(app)
+    # Flask-Login's after-request hook only refreshes "remember me" cookies, which the admin
+    # never sets; it reads the session on every response of the whole site, which would add
+    # "Vary: Cookie" to cacheable static files. The admin's own requests do not need it.
+    hooks = app.after_request_funcs.get(None, [])
+    if login_manager._update_remember_cookie in hooks:
+        hooks.remove(login_manager._update_remember_cookie)
     app.register_blueprint(bp)
     app.cli.add_command(admin_cli)
     app.extensions[EXTENSION] = True
