@@ -74,3 +74,15 @@ def test_list_and_disable(app, runner, clock, accounts):
     assert invoke(runner, "disable", "carol").exit_code == 1
     actions = [e.action for e in accounts.audit_log(10)[0]]
     assert "account_disabled" in actions
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_hidden(runner, clock, accounts,
+                                                             monkeypatch):
+    monkeypatch.setattr("website.admin.cli._interactive", lambda: True)
+    result = invoke(runner, "create", "alice", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output and "Repeat for confirmation" in result.output
+    assert accounts.get("alice") is not None
+    typo = invoke(runner, "set-password", "alice", stdin="a new password 1\na new password 2\n")
+    assert typo.exit_code != 0 and "do not match" in typo.output
+    assert accounts.authenticate("alice", PASSWORD)[0].value == "ok"  # unchanged

@@ -21,6 +21,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 
+from website.settings import ConfigError
 from website.store import get_store
 
 from .accounts import Accounts, AdminUser
@@ -117,14 +118,23 @@ def load_user(user_id: str) -> AdminPrincipal | None:
     return AdminPrincipal(user)
 
 
+def _positive(key: str, raw: str) -> int:
+    """A whole number of minutes or hours, at least 1 (0 would end every session at once)."""
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"{key}={raw!r} must be a whole number, at least 1")
+    return int(raw)
+
+
 def init_app(app: Flask) -> None:
     """Register the blueprint, the login manager, the admin's session cookie and commands."""
     from .cli import admin_cli
     from .views import bp
 
     for key, default in DEFAULTS.items():
-        raw = os.environ.get(key)
-        app.config.setdefault(key, int(raw) if raw and raw.isdigit() else default)
+        if key not in app.config:
+            app.config[key] = _positive(key, os.environ.get(key) or str(default))
+        else:
+            app.config[key] = _positive(key, str(app.config[key]))
     app.config.setdefault("ADMIN_CLOCK", None)
     site = app.session_interface
     assert isinstance(site, SecureCookieSessionInterface)

@@ -22,8 +22,12 @@ admin_cli = AppGroup(
 )
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_password() -> str:
-    if sys.stdin.isatty():
+    if _interactive():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     line = sys.stdin.readline()
     if not line:
