@@ -232,3 +232,22 @@ def test_the_public_site_is_untouched_by_the_admin(app, logged_in):
     page = logged_in.get("/")
     assert not any(c.startswith("admin_") for c in page.headers.getlist("Set-Cookie"))
     assert logged_in.get_cookie("session", path="/") is not None  # the site's own, separate
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "\x1b[31mroot", "ä" * 60, "alice\r\nforged"])
+def test_hostile_login_names_are_a_401_and_logged_printable(app, admin, clock, accounts, name):
+    response = login(new_client(app), name, "wrong password!")
+    assert response.status_code == 401
+    (entry,), _ = accounts.audit_log(1)
+    assert entry.action == "login_failed" and entry.actor.isprintable()
+    assert len(entry.actor) <= 64 and "\x00" not in entry.actor
+
+
+def test_without_a_database_the_admin_answers_503_not_500(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/missing.db"})
+    client = new_client(app)
+    assert client.get("/admin/login").status_code == 200
+    response = login(client)
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    app.extensions["receipt_store"].close()

@@ -89,6 +89,12 @@ def hash_password(password: str) -> str:
     return generate_password_hash(check_password(password), method="scrypt")
 
 
+def _printable(text: str) -> str:
+    """What a login form sent, fit for the log: no NUL (PostgreSQL refuses it in text), no
+    control characters (they could forge lines in a terminal); the rest is escaped on display."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 class Accounts:
     """Accounts and audit entries in the receipt store's database."""
 
@@ -183,8 +189,8 @@ class Accounts:
     def audit(self, actor: str, action: str, detail: str = "", address: str = "") -> None:
         with translated("cannot write the admin audit log"), self.engine.begin() as connection:
             connection.execute(admin_audit.insert().values(
-                at=self.now(), actor=actor[:64], action=action, detail=detail[:500],
-                address=address,
+                at=self.now(), actor=_printable(actor)[:64], action=action,
+                detail=_printable(detail)[:500], address=address,
             ))
 
     def audit_log(self, limit: int, offset: int = 0) -> tuple[list[AuditEntry], int]:
