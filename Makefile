@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs assets screenshots
+.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports assets screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ assets: $(VENV)/.dev
 # PNGs of each layout, light and dark, desktop and phone, into docs/screenshots/.
 screenshots: $(VENV)/.dev
 	$(BIN)/python -m tests.browser.screenshots
+
+# Receipt export: peak RSS of the streamed CLI export vs a materialised list, 10k and 100k
+# receipts in a temporary SQLite store (min of 3 runs each).
+bench-exports: $(VENV)/.runtime
+	$(BIN)/python bench/exports.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

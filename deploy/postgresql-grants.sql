@@ -10,6 +10,12 @@ REVOKE UPDATE, TRUNCATE, REFERENCES, TRIGGER ON receipts FROM website_app;
 GRANT SELECT, INSERT ON notices TO website_app;
 -- The aggregate GPC counter is an upsert-increment (no personal data).
 GRANT SELECT, INSERT, UPDATE ON gpc_views TO website_app;
+-- Admin accounts and their audit log (migration 0005): logins count failures and set locks
+-- (update); accounts are created from the CLI as the owner or the app role; the audit log only
+-- grows (retention is the operator's decision).
+GRANT SELECT, INSERT, UPDATE ON admin_users TO website_app;
+GRANT SELECT, INSERT ON admin_audit TO website_app;
+GRANT USAGE ON SEQUENCE admin_audit_id_seq TO website_app;
 -- Visitor rights, channels, contact form (migration 0006). An erasure leaves a tombstone
 -- (insert; retention deletes old ones); channels are created, revoked (update) and listed;
 -- contact messages are stored, marked answered, deleted. The serial ids need their sequences.

@@ -60,6 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app, manager.catalog.hosts)
     app.register_blueprint(pages.bp)
     rights.init_app(app)
+    from . import admin  # imported late: it needs the store, which needs consent
+
+    admin.init_app(app)
 
     @app.context_processor
     def page_context() -> dict[str, Any]:

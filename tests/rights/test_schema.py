@@ -15,11 +15,11 @@ from website.store.migrate import alembic_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_migration_0006_follows_0003_and_creates_the_tables(store):
+def test_migration_0006_follows_0005_and_creates_the_tables(store):
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config()).get_revision("0006")
-    assert script.down_revision == "0003"
+    assert script.down_revision == "0005"  # 0004 proof, 0005 admin, 0006 rights: one chain
     with store.engine.connect() as connection:
         inspector = inspect(connection)
         columns = {t: {c["name"] for c in inspector.get_columns(t)}

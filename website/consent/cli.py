@@ -1,4 +1,8 @@
-"""Operator commands: ``flask --app wsgi receipts export|show|purge``."""
+"""Operator commands: ``flask --app wsgi receipts export|show|purge``.
+
+``export --format csv|jsonl|kantara|dpv --since DAY --until DAY`` streams the standard shapes of
+:mod:`.exports`; without options it prints every receipt as JSON Lines, as it always did.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import click
@@ -16,6 +20,7 @@ from flask.cli import AppGroup
 
 from website.store import DatabaseSettings, ReceiptStore, StorageError
 
+from .exports import FORMATS, export
 from .receipts import Receipt, iso_utc
 
 #: Statement (PostgreSQL) or lock-wait (SQLite) limit for operator commands: ten minutes.
@@ -40,14 +45,47 @@ def _store() -> Iterator[ReceiptStore]:
         store.close()
 
 
+def _day(_ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
 @receipts_cli.command("export")
-def export_command() -> None:
-    """Write every receipt as JSON Lines to standard output, oldest first (streamed)."""
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+    help="jsonl: the receipts as stored; csv; kantara: Kantara Consent Receipt v1.1; "
+    "dpv: ISO/IEC TS 27560 through W3C DPV (JSON Lines).",
+)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_day,
+              help="First UTC day to export (included).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_day,
+              help="Last UTC day to export (included).")
+def export_command(fmt: str, since: date | None, until: date | None) -> None:
+    """Write the receipts to standard output, oldest first, streamed (flat memory).
+
+    Without options: every receipt as JSON Lines, as before. The period is filtered in SQL.
+    """
+    if since and until and since > until:
+        raise click.BadParameter("--since is after --until", param_hint="--since")
+    start = datetime.combine(since, time(), tzinfo=UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC) if until else None
     count = 0
     with _store() as store:
-        for receipt in store.export():
-            sys.stdout.write(json.dumps(receipt.as_json(), ensure_ascii=False) + "\n")
-            count += 1
+        receipts = store.export(start, end)
+        if fmt == "jsonl":
+            for receipt in receipts:
+                sys.stdout.write(json.dumps(receipt.as_json(), ensure_ascii=False) + "\n")
+                count += 1
+        else:
+            controller = current_app.extensions["consent"].catalog.controller
+
+            def counted() -> Iterator[Receipt]:
+                nonlocal count
+                for receipt in receipts:
+                    count += 1
+                    yield receipt
+
+            for chunk in export(counted(), fmt, store.notice, controller):
+                sys.stdout.write(chunk)
     click.echo(f"{count} receipts exported.", err=True)
 
 

@@ -151,9 +151,16 @@ class ReceiptStore:
         with translated("cannot read receipts"), self.engine.connect() as connection:
             return [_receipt(row) for row in connection.execute(query)]
 
-    def export(self) -> Iterator[Receipt]:
-        """Every receipt, oldest first, streamed in batches (flat memory)."""
+    def export(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Receipt]:
+        """Every receipt (``since <= created_at < until`` when given), oldest first, streamed
+        in batches (flat memory); the period is a ``WHERE`` clause, not a filter in Python."""
         query = select(receipts).order_by(receipts.c.created_at, receipts.c.receipt_id)
+        if since is not None:
+            query = query.where(receipts.c.created_at >= _aware(since))
+        if until is not None:
+            query = query.where(receipts.c.created_at < _aware(until))
         with translated("cannot export receipts"), self.engine.connect() as connection:
             result = connection.execution_options(yield_per=EXPORT_BATCH).execute(query)
             for row in result:
