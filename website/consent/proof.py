@@ -281,9 +281,8 @@ def verify(
         removed[note.day][note.receipt_id] = note.hmac
         report.removed_on_purpose += 1
     previous: str | None = None if since is not None else GENESIS
-    for seal in sorted(seals, key=lambda s: s.day):
-        if since is not None and seal.day < since:
-            continue
+    seals_in = [seal for seal in seals if since is None or seal.day >= since]
+    for seal in sorted(seals_in, key=lambda s: s.day):
         report.days += 1
         if previous is not None and seal.previous != previous:
             report.broken_seals.append(f"{seal.day}: does not follow the seal before it")
@@ -297,6 +296,13 @@ def verify(
         if not missing and _digest(seal.previous, seal.day, macs) != seal.digest:
             report.broken_seals.append(f"{seal.day}: digest does not match its receipts")
         previous = seal.digest
+    # Days are sealed one after the other with none left out, empty days too: receipts on an
+    # unsealed day before the last sealed one were put there afterwards.
+    sealed_days = {seal.day for seal in seals_in}
+    if sealed_days:
+        last = max(sealed_days)
+        for day in sorted(d for d in by_day if d < last and d not in sealed_days):
+            report.inserted += sorted(by_day[day])
     return report
 
 

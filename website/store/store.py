@@ -333,8 +333,9 @@ class ReceiptStore:
                 sealed_at=datetime.now(UTC),
             )
             .on_conflict_do_nothing(index_elements=["day"])
-        )
-        return seal if inserted.rowcount == 1 else True
+            .returning(seals.c.day)
+        ).first()
+        return seal if inserted is not None else True
 
     def seals(self) -> list[Seal]:
         """Every seal, oldest day first."""
