@@ -375,3 +375,21 @@ def test_without_receipt_keys_a_key_is_generated_once(database_url, tmp_path, mo
     finally:
         for a in apps:
             a.extensions["receipt_store"].close()
+
+
+def test_verify_without_any_key_says_so_instead_of_making_one(database_url, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "auditor"))
+    auditor = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-not-used-anywhere-else",
+                          "DATABASE_URL": database_url})
+    try:
+        (tmp_path / "auditor" / "receipt_keys").unlink()  # the app made one; the auditor has none
+        export_file = tmp_path / "export.jsonl"
+        export_file.write_text("")
+        for args in (["receipts", "verify"], ["receipts", "verify", "--file", str(export_file)]):
+            result = auditor.test_cli_runner().invoke(args=args)
+            assert result.exit_code == 1
+            assert "no receipt keys: set RECEIPT_KEYS" in result.output
+        assert not (tmp_path / "auditor" / "receipt_keys").exists()
+    finally:
+        auditor.extensions["receipt_store"].close()

@@ -73,7 +73,7 @@ def export_command() -> None:
     for note in notes:
         sys.stdout.write(_line(_note_json(note)))
     click.echo(
-        f"{count} receipts exported, {len(seals)} seals, {len(notes)} removal notes.", err=True
+        f"{count} receipts exported. {len(seals)} seals, {len(notes)} removal notes.", err=True
     )
 
 
@@ -248,13 +248,13 @@ def verify_command(since: date | None, export_file: Path | None) -> None:
             receipts, seals, notes = read_export(handle)
         report = verify(receipts, seals, notes, keys, since=since)
     else:
+        keys = _keys()
         with _store() as store:
-            assert store.keys is not None
             report = verify(
                 (receipt.as_json() for receipt in store.export()),
                 store.seals(),
                 store.removal_notes(),
-                store.keys,
+                keys,
                 since=since,
             )
     _print_report(report)
@@ -262,7 +262,7 @@ def verify_command(since: date | None, export_file: Path | None) -> None:
 
 def _keys() -> KeyRing:
     try:
-        return keyring_from_config(current_app.config, current_app.instance_path)
+        return keyring_from_config(current_app.config, current_app.instance_path, create=False)
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
 

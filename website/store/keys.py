@@ -53,9 +53,22 @@ def persistent_receipt_keys(instance_path: str | os.PathLike[str]) -> str:
     return path.read_text().strip()
 
 
-def keyring_from_config(config: Mapping[str, Any], instance_path: str) -> KeyRing:
-    """The key ring from ``RECEIPT_KEYS``, or the instance's generated key when unset."""
-    value = config.get("RECEIPT_KEYS") or persistent_receipt_keys(instance_path)
+def keyring_from_config(
+    config: Mapping[str, Any], instance_path: str, *, create: bool = True
+) -> KeyRing:
+    """The key ring from ``RECEIPT_KEYS``, or the instance's generated key when unset.
+
+    ``create=False`` (``receipts verify``) never makes a key: a verifier with a fresh key would
+    call every receipt altered; it says what is missing instead.
+    """
+    value = config.get("RECEIPT_KEYS")
+    if not value:
+        if not create and not (Path(instance_path) / KEY_FILE).exists():
+            raise ReceiptKeyError(
+                f"no receipt keys: set RECEIPT_KEYS (or run where {Path(instance_path) / KEY_FILE}"
+                " is), the keys the receipts were signed with"
+            )
+        value = persistent_receipt_keys(instance_path)
     try:
         return KeyRing.parse(str(value), cookie_secret=config.get("SECRET_KEY"))
     except ProofError as exc:
