@@ -51,7 +51,7 @@ class ProofError(ValueError):
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
-    """The bytes a receipt's HMAC covers (documented in docs/receipts.md)."""
+    """The bytes a receipt's HMAC covers (documented in docs/proof.md)."""
     signed = {k: v for k, v in content.items() if k not in _UNSIGNED}
     return json.dumps(
         signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_time
