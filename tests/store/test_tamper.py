@@ -204,6 +204,27 @@ def test_a_receipt_moved_to_another_day_is_named(runner, world, sql):
     assert f"deleted receipt {target} (sealed, no removal note)" in lines
 
 
+def test_a_day_reordered_is_named(runner, world, sql):
+    """Swapping two receipts' times within one day: both are named, nothing else."""
+    first, last = world[DAYS[1]][0], world[DAYS[1]][2]
+    if sql.backend == "postgresql":
+        swap = ("UPDATE receipts SET created_at = CASE receipt_id "
+                f"WHEN '{first}' THEN created_at + interval '2 hours' "
+                f"ELSE created_at - interval '2 hours' END "
+                f"WHERE receipt_id IN ('{first}', '{last}')")
+    else:
+        swap = ("UPDATE receipts SET created_at = CASE receipt_id "
+                f"WHEN '{first}' THEN '2026-11-21T11:00:00.000000Z' "
+                f"ELSE '2026-11-21T09:00:00.000000Z' END "
+                f"WHERE receipt_id IN ('{first}', '{last}')")
+    assert sql(unlock(sql) + swap).returncode == 0
+    report = run(runner, "verify")
+    assert report.exit_code == 1
+    assert sorted(report.output.splitlines()[:-1]) == sorted(
+        [f"altered receipt {first}", f"altered receipt {last}"]
+    )
+
+
 def test_a_removed_or_rewritten_seal_breaks_the_chain(runner, world, sql):
     refused = sql("DELETE FROM seals WHERE day = '2026-11-21'")
     assert refused.returncode != 0 and "append-only" in refused.stderr
