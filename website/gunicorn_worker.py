@@ -34,6 +34,7 @@ MAX_HEAD = 64 * 1024
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d{1,12})[ \t]*(?=\r\n)", re.I)
 _TRANSFER_ENCODING = re.compile(rb"\r\ntransfer-encoding[ \t]*:", re.I)
+_EXPECT = re.compile(rb"\r\nexpect[ \t]*:", re.I)
 
 
 def request_complete(data: bytes) -> bool:
@@ -42,8 +43,8 @@ def request_complete(data: bytes) -> bool:
     if end < 0:
         return len(data) > MAX_HEAD
     head = b"\r\n" + data[:end] + b"\r\n"
-    if _TRANSFER_ENCODING.search(head):
-        return True  # chunked: read by the parser in the thread
+    if _TRANSFER_ENCODING.search(head) or _EXPECT.search(head):
+        return True  # chunked, or waiting for "100 Continue": the parser reads the body
     lengths = _CONTENT_LENGTH.findall(head)
     if len(lengths) != 1:
         return True  # no body, or conflicting lengths (the parser refuses them)

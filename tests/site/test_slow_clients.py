@@ -70,3 +70,21 @@ def test_stock_gthread_is_starved_by_the_same_connections(tmp_path):
     with run_gunicorn(tmp_path, "--worker-class", "gthread") as server, \
             slow_clients(server.port), pytest.raises(TimeoutError):
         send_raw(server.port, request_bytes("GET", "/healthz"), timeout=STARVED_WAIT_S)
+
+
+def test_a_request_counts_as_arrived_only_when_it_is_whole():
+    from website.gunicorn_worker import MAX_HEAD, request_complete
+
+    head = b"POST /consent HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+    assert not request_complete(b"G")
+    assert not request_complete(head[:-2])
+    assert not request_complete(head + b"abcd")
+    assert request_complete(head + b"abcde")
+    assert request_complete(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    # What the parser must judge goes to it at once: chunked, 100-continue, conflicting or
+    # large lengths, an over-long head.
+    assert request_complete(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert request_complete(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+    assert request_complete(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")
+    assert request_complete(b"POST / HTTP/1.1\r\nContent-Length: 9999999\r\n\r\n")
+    assert request_complete(b"GET /" + b"a" * (MAX_HEAD + 1))
