@@ -4,8 +4,20 @@ import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+# gunicorn's threaded worker, which gives a request to a thread only once it has fully arrived
+# (website/gunicorn_worker.py): slow or idle connections wait in the worker's poller, not in a
+# thread, so a few hundred of them do not starve real visitors (tests/site/test_slow_clients.py).
+# Stock "gthread" lets each slow client hold a thread; sync workers would hold a whole process;
+# gevent/eventlet would add a dependency and monkey-patching for the same effect.
+worker_class = "website.gunicorn_worker.HeadFirstThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Connections per worker (idle and slow ones included; the kernel's backlog queues the rest).
+worker_connections = 1000
+# A connection that sends nothing is closed after this many seconds (kept-alive ones too); a
+# request must be complete 10 s after its first byte (gunicorn_worker.REQUEST_TIMEOUT).
+keepalive = 5
+# A worker whose threads are all stuck in one request for 30 s is restarted.
+timeout = 30
 
 # Access log (stdout unless ACCESS_LOG names a file) and error log (stderr unless ERROR_LOG
 # names a file), both written through the site's masking logger: client addresses are truncated

@@ -1,27 +1,38 @@
-"""Load benchmark of the site under real gunicorn, measured with wrk (``make bench-site``).
+"""Load benchmark of the site under real gunicorn with the shipped settings, measured with wrk
+(``make bench-site``), on SQLite and on PostgreSQL in one run.
 
-Prints requests/s and latency for the liveness endpoint (the floor: gunicorn + Flask doing
-nothing), a full page render (template, CSRF token, nonce, catalog config) and recording a
-decision (JSON validation, receipt with fsync'd SQLite insert, signed cookie), side by side.
+For each backend: ``/healthz`` (the floor: gunicorn + Flask doing nothing), ``GET /`` for an
+undecided and for a decided visitor (template, CSRF token, nonce, catalog config), and ``POST
+/consent`` (validation, a signed receipt committed to the database, the decision cookie), with
+req/s, p50/p99 and each case's ratio to ``/healthz`` of the same backend in the same run. Then a
+separate short POST run compares the receipts stored with the 2xx answers wrk received (they
+must be equal); its last 2-3 seconds send GET /healthz instead, since wrk abandons the requests in
+flight at its deadline, whose receipts may still be committed.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from website.store import ReceiptStore, open_store  # noqa: E402
+
+RECEIPT_KEYS = "bench:" + "b" * 40
 
 
 def free_port() -> int:
@@ -30,24 +41,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_gunicorn(folder: Path, database_url: str, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
         "INSTANCE_PATH": str(folder),
-        "DATABASE_URL": f"sqlite:///{folder / 'receipts.db'}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "benchmark-only-key",
+        "RECEIPT_KEYS": RECEIPT_KEYS,
+        "ACCESS_LOG": str(folder / "access.log"),
     }
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -60,30 +70,97 @@ def start_gunicorn(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes],
     raise SystemExit("gunicorn did not start")
 
 
-def session_for_posts(base: str) -> tuple[str, str]:
-    """A browser's session cookie and CSRF token, as banner.js would send them."""
+def browser(base: str, decide: bool) -> tuple[str, str]:
+    """A browser's cookies (session, and the decision cookie if ``decide``) and CSRF token."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/").read().decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return cookies, token
+    if decide:
+        request = urllib.request.Request(
+            f"{base}/consent", method="POST",
+            data=json.dumps({"categories": {"statistics": True}}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token})
+        opener.open(request).close()
+    return "; ".join(f"{c.name}={c.value}" for c in jar), token
 
 
-def run_wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if script:
-        command[1:1] = ["-s", str(script)]
+def lua(path: Path, *, method: str = "GET", body: str = "", headers: dict[str, str]) -> Path:
+    lines = [f'wrk.method = "{method}"']
+    if body:
+        lines.append(f"wrk.body = '{body}'")
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    # Count the 2xx answers wrk received (its own summary counts only non-2xx/3xx).
+    lines += [
+        "ok = 0",
+        "function response(status, headers, body) if status < 300 then ok = ok + 1 end end",
+        "local threads = {}",
+        "function setup(thread) table.insert(threads, thread) end",
+        "function done(summary, latency, requests)",
+        "  local total = 0",
+        "  for _, t in ipairs(threads) do total = total + t:get('ok') end",
+        "  io.write(string.format('2xx: %d\\n', total))",
+        "end",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def counted_posts(path: Path, seconds: int, headers: dict[str, str], body: str) -> Path:
+    """POSTs that turn into GET /healthz for the run's last 2-3 seconds, so that no POST is in
+    flight when wrk stops: then every receipt stored was answered, and stored must equal 2xx."""
+    lines = [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    lines += [
+        "ok = 0",
+        "local stop_at = nil",
+        f"local post = wrk.format('POST', nil, nil, '{body}')",
+        "local tail = wrk.format('GET', '/healthz', {}, nil)",
+        "function request()",
+        f"  if stop_at == nil then stop_at = os.time() + {seconds - 3} end",
+        "  if os.time() < stop_at then return post end",
+        "  return tail",
+        "end",
+        "function response(status, headers, body)",
+        "  if status < 300 and string.find(body, 'receipt_id', 1, true) then ok = ok + 1 end",
+        "end",
+        "local threads = {}",
+        "function setup(thread) table.insert(threads, thread) end",
+        "function done(summary, latency, requests)",
+        "  local total = 0",
+        "  for _, t in ipairs(threads) do total = total + t:get('ok') end",
+        "  io.write(string.format('2xx: %d\\n', total))",
+        "end",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def settled_count(store: ReceiptStore) -> int:
+    """The receipt count once it has not changed for a second."""
+    count = store.count()
+    while True:
+        time.sleep(1)
+        now = store.count()
+        if now == count:
+            return count
+        count = now
+
+
+def run_wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "20s",
+               "--latency", "-s",
+               str(script), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", output)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    ok = re.search(r"2xx: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
     return {
         "rate": rate,
-        "p50": _ms(p50),
-        "p99": _ms(p99),
-        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "p50": _ms(re.search(r"50%\s+([\d.]+)(us|ms|s)", output)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output)),
+        "ok": float(ok.group(1)) if ok else float("nan"),
+        "errors": float(sum(int(g) for g in errors.groups())) if errors else 0.0,
     }
 
 
@@ -94,51 +171,83 @@ def _ms(match: re.Match[str] | None) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def bench(name: str, database_url: str, folder: Path, args: argparse.Namespace) -> list[str]:
+    process, base = start_gunicorn(folder, database_url, args.workers)
+    rows: list[str] = []
+    try:
+        undecided_cookies, token = browser(base, decide=False)
+        decided_cookies, _ = browser(base, decide=True)
+        json_post = {"Content-Type": "application/json", "X-CSRFToken": token,
+                     "Cookie": undecided_cookies}
+        cases = [
+            ("GET /healthz", "/healthz", lua(folder / "h.lua", headers={})),
+            ("GET / undecided", "/", lua(folder / "u.lua", headers={})),
+            ("GET / decided", "/", lua(folder / "d.lua", headers={"Cookie": decided_cookies})),
+            ("POST /consent", "/consent", lua(
+                folder / "p.lua", method="POST", headers=json_post,
+                body='{"categories": {"statistics": true}, "method": "banner"}')),
+        ]
+        floor = 0.0
+        for case, path, script in cases:
+            result = run_wrk(f"{base}{path}", args.seconds, args.connections, script)
+            floor = floor or result["rate"]
+            rows.append(
+                f"| {name} | {case} | {result['rate']:,.0f} | {result['rate'] / floor:.2f} | "
+                f"{result['p50']:.1f} | {result['p99']:.1f} | {result['errors']:.0f} |"
+            )
+        # Nothing lost, nothing twice: a separate run whose last second sends no POST.
+        store = open_store(database_url)
+        try:
+            before = settled_count(store)  # the speed run's abandoned POSTs may still commit
+            check = counted_posts(folder / "c.lua", 6, json_post,
+                                  '{"categories": {"statistics": true}, "method": "banner"}')
+            result = run_wrk(f"{base}/consent", 6, args.connections, check)
+            stored = settled_count(store) - before
+        finally:
+            store.close()
+        verdict = "equal" if stored == result["ok"] else "DIFFERENT"
+        rows.append(f"| {name} | receipts stored / POST 2xx answers (6 s run) | "
+                    f"{stored} / {result['ok']:.0f} | {verdict} | | | "
+                    f"{result['errors']:.0f} |")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    from tests.postgres import start_postgres  # the throwaway cluster of the test suite
 
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        process, base = start_gunicorn(folder, args.workers)
+        sqlite_folder = Path(tmp) / "sqlite"
+        sqlite_folder.mkdir()
+        rows += bench("SQLite", f"sqlite:///{sqlite_folder / 'receipts.db'}", sqlite_folder, args)
+        postgres = start_postgres()
         try:
-            cookies, token = session_for_posts(base)
-            post = folder / "post.lua"
-            post.write_text(
-                'wrk.method = "POST"\n'
-                'wrk.body = \'{"categories": {"statistics": true}, "source": "banner"}\'\n'
-                'wrk.headers["Content-Type"] = "application/json"\n'
-                f'wrk.headers["X-CSRFToken"] = "{token}"\n'
-                f'wrk.headers["Cookie"] = "{cookies}"\n'
-            )
-            cases = [
-                ("GET /healthz (floor)", f"{base}/healthz", None),
-                ("GET / (page render)", f"{base}/", None),
-                ("POST /consent (receipt)", f"{base}/consent", post),
-            ]
-            print(
-                f"gunicorn gthread, {args.workers} workers x 4 threads; wrk -t2 "
-                f"-c{args.connections} -d{args.seconds}s; both on this machine "
-                f"({os.cpu_count()} cores)"
-            )
-            print(f"{'case':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-            for name, url, script in cases:
-                result = run_wrk(url, args.seconds, args.connections, script)
-                print(
-                    f"{name:28} {result['rate']:9.0f} {result['p50']:8.1f} "
-                    f"{result['p99']:8.1f} {result['errors']:8.0f}"
-                )
-            with sqlite3.connect(folder / "receipts.db") as db:
-                stored = db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0]
-            print(f"receipts stored during the POST run: {stored}")
+            postgres.execute("CREATE DATABASE bench")
+            pg_folder = Path(tmp) / "postgresql"
+            pg_folder.mkdir()
+            rows += bench("PostgreSQL", postgres.url("bench"), pg_folder, args)
         finally:
-            process.terminate()
-            process.wait(timeout=20)
+            postgres.stop()
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; gunicorn.conf.py as shipped "
+          f"({args.workers} workers x {os.environ.get('GUNICORN_THREADS', '4')} threads); "
+          f"wrk -t2 -c{args.connections} -d{args.seconds}s on the same machine "
+          f"({os.cpu_count()} cores); PostgreSQL: throwaway local cluster (tests/postgres.py: "
+          "fsync=off), SQLite: WAL, synchronous=FULL")
+    print()
+    print("| backend | case | req/s | ratio to /healthz | p50 ms | p99 ms | socket errors |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        print(row)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ REVOKE UPDATE, TRUNCATE, REFERENCES, TRIGGER ON receipts FROM website_app;
 GRANT SELECT, INSERT ON notices TO website_app;
 -- The aggregate GPC counter is an upsert-increment (no personal data).
 GRANT SELECT, INSERT, UPDATE ON gpc_views TO website_app;
+-- Tamper evidence (docs/proof.md): seals and removal notes are appended, never changed (a
+-- trigger refuses UPDATE/DELETE/TRUNCATE for the owner too).
+GRANT SELECT, INSERT ON seals TO website_app;
+GRANT SELECT, INSERT ON removal_notes TO website_app;
+REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON seals, removal_notes FROM website_app;
 -- Admin accounts and their audit log (migration 0005): logins count failures and set locks
 -- (update); accounts are created from the CLI as the owner or the app role; the audit log only
 -- grows (retention is the operator's decision).

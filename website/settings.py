@@ -23,6 +23,7 @@ def boolean(raw: str) -> bool:
 #: Environment variable -> (config key, converter). Everything else keeps its default.
 _ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
+    "RECEIPT_KEYS": ("RECEIPT_KEYS", str),
     "DATABASE_URL": ("DATABASE_URL", str),
     "DATABASE_POOL_SIZE": ("DATABASE_POOL_SIZE", int),
     "DATABASE_MAX_OVERFLOW": ("DATABASE_MAX_OVERFLOW", int),

@@ -63,8 +63,10 @@ def test_legacy_file_upgrades_losslessly(tmp_path, version):
         assert row["expires_at"][19:] == row["created_at"][19:]  # same fraction, same Z
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "schema_version" not in tables and {"gpc_views", "alembic_version"} <= tables
-    triggers = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
-    assert triggers == ["receipts_are_immutable"]
+    triggers = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    # Receipts refuse UPDATE; seals and removal notes (revision 0004) refuse UPDATE and DELETE.
+    assert triggers == {"receipts_are_immutable", "seals_no_update", "seals_no_delete",
+                        "removal_notes_no_update", "removal_notes_no_delete"}
     with pytest.raises(sqlite3.IntegrityError, match="immutable"):
         db.execute("UPDATE receipts SET action = 'accept_all'")
     db.close()

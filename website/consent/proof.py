@@ -36,6 +36,7 @@ __all__ = [
     "Seal",
     "VerifyReport",
     "canonical",
+    "seal_mac",
     "seal_day",
     "verify",
 ]
@@ -50,7 +51,7 @@ class ProofError(ValueError):
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
-    """The bytes a receipt's HMAC covers (documented in docs/receipts.md)."""
+    """The bytes a receipt's HMAC covers (documented in docs/proof.md)."""
     signed = {k: v for k, v in content.items() if k not in _UNSIGNED}
     return json.dumps(
         signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_time
@@ -109,6 +110,16 @@ class KeyRing:
         return hmac.compare_digest(expected, mac)
 
 
+def seal_mac(content: Mapping[str, Any]) -> str:
+    """What a receipt contributes to its day's seal: its HMAC, or for a receipt stored before
+    signing began (no HMAC) ``sha256:`` + the SHA-256 of its canonical content, so a seal
+    written later protects old receipts too."""
+    mac = content.get("hmac")
+    if isinstance(mac, str) and mac:
+        return mac
+    return "sha256:" + hashlib.sha256(canonical(content)).hexdigest()
+
+
 @dataclass(frozen=True)
 class Seal:
     """One UTC day's seal: which receipts it had and the chained digest over their HMACs."""
@@ -154,14 +165,26 @@ def _digest(previous: str, day: date, macs: Iterable[str]) -> str:
     return hasher.hexdigest()
 
 
-def seal_day(day: date, receipts: Iterable[tuple[str, datetime, str]], previous: str) -> Seal:
-    """The seal for ``day`` from ``(receipt_id, created_at, hmac)`` of its receipts."""
-    ordered = sorted(receipts, key=lambda r: (r[1], r[0]))
+def seal_day(
+    day: date,
+    receipts: Iterable[tuple[str, datetime, str]],
+    previous: str,
+    removed: Iterable[tuple[str, str]] = (),
+) -> Seal:
+    """The seal for ``day`` from ``(receipt_id, created_at, hmac)`` of its receipts.
+
+    ``removed`` are ``(receipt_id, hmac)`` of the day's receipts already removed on purpose
+    (their removal notes) before the day was sealed: they follow the present ones, by id, so
+    the seal covers the whole day either way.
+    """
+    ordered = [(r[0], r[2]) for r in sorted(receipts, key=lambda r: (r[1], r[0]))]
+    present = {rid for rid, _ in ordered}
+    ordered += sorted((rid, mac) for rid, mac in removed if rid not in present)
     return Seal(
         day,
-        tuple(r[0] for r in ordered),
+        tuple(rid for rid, _ in ordered),
         previous,
-        _digest(previous, day, (r[2] for r in ordered)),
+        _digest(previous, day, (mac for _, mac in ordered)),
     )
 
 
@@ -177,6 +200,9 @@ class VerifyReport:
     deleted: list[str] = field(default_factory=list)
     broken_seals: list[str] = field(default_factory=list)
     removed_on_purpose: int = 0
+    #: Receipts stored before signing began (no HMAC): not tampering, but only a seal
+    #: written since protects them.
+    unsigned: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -193,7 +219,8 @@ class VerifyReport:
         return (
             f"{self.receipts} receipts, {self.days} sealed days, "
             f"keys {', '.join(sorted(self.keys)) or '-'}, "
-            f"{self.removed_on_purpose} removed on purpose: "
+            f"{self.removed_on_purpose} removed on purpose, "
+            f"{len(self.unsigned)} unsigned (before proof): "
             + ("all intact" if self.ok else f"{len(self.lines())} problems")
         )
 
@@ -203,33 +230,61 @@ def verify(
     seals: Iterable[Seal],
     removals: Iterable[RemovalNote],
     keys: KeyRing,
+    *,
+    since: date | None = None,
 ) -> VerifyReport:
     """Check every receipt's HMAC, every seal's membership and digest, and the chain.
 
     ``receipts`` are receipt JSON documents (``as_json()`` with ``key_id`` and ``hmac``), in any
     order; ``seals`` in any order. Receipts of days without a seal (today, or not yet sealed)
-    are checked by their HMAC alone.
+    are checked by their HMAC alone. A receipt without an HMAC is *unsigned (before proof)*
+    when it is older than the oldest signed receipt, and *altered* otherwise (its HMAC was
+    stripped). With ``since``, only days from ``since`` on are checked and the first of their
+    seals is trusted to follow the one before.
     """
     report = VerifyReport()
     by_day: dict[date, dict[str, tuple[datetime, str]]] = defaultdict(dict)
+    unsigned: list[tuple[datetime | None, str]] = []
+    first_signed: datetime | None = None
     for content in receipts:
+        created = _parse_time(content.get("created_at"))
+        if since is not None and created is not None and created.date() < since:
+            continue
         report.receipts += 1
         rid = str(content.get("receipt_id"))
         key_id, mac = content.get("key_id"), content.get("hmac")
-        report.keys.add(str(key_id))
-        if not keys.check(str(key_id), mac, content):  # type: ignore[arg-type]
-            report.altered.append(rid)
-        created = _parse_time(content.get("created_at"))
-        if created is not None:
-            by_day[created.date()][rid] = (created, str(mac))
+        if mac is None and key_id is None:
+            unsigned.append((created, rid))
+        else:
+            report.keys.add(str(key_id))
+            if not keys.check(str(key_id), mac, content):  # type: ignore[arg-type]
+                report.altered.append(rid)
+            elif created is not None and (first_signed is None or created < first_signed):
+                first_signed = created
+        if created is None:
+            if rid not in report.altered:
+                report.altered.append(rid)
+            continue
+        day = by_day[created.date()]
+        if rid in day:
+            report.inserted.append(rid)  # the same receipt twice
+        day[rid] = (created, seal_mac(content))
+    for created, rid in unsigned:
+        if first_signed is not None and created is not None and created >= first_signed:
+            report.altered.append(rid)  # stored after signing began, so its HMAC was removed
+        else:
+            report.unsigned.append(rid)
     removed: dict[date, dict[str, str]] = defaultdict(dict)
     for note in removals:
+        if since is not None and note.day < since:
+            continue
         removed[note.day][note.receipt_id] = note.hmac
         report.removed_on_purpose += 1
-    previous = GENESIS
-    for seal in sorted(seals, key=lambda s: s.day):
+    previous: str | None = None if since is not None else GENESIS
+    seals_in = [seal for seal in seals if since is None or seal.day >= since]
+    for seal in sorted(seals_in, key=lambda s: s.day):
         report.days += 1
-        if seal.previous != previous:
+        if previous is not None and seal.previous != previous:
             report.broken_seals.append(f"{seal.day}: does not follow the seal before it")
         present = by_day.get(seal.day, {})
         gone = removed.get(seal.day, {})
@@ -241,6 +296,13 @@ def verify(
         if not missing and _digest(seal.previous, seal.day, macs) != seal.digest:
             report.broken_seals.append(f"{seal.day}: digest does not match its receipts")
         previous = seal.digest
+    # Days are sealed one after the other with none left out, empty days too: receipts on an
+    # unsealed day before the last sealed one were put there afterwards.
+    sealed_days = {seal.day for seal in seals_in}
+    if sealed_days:
+        last = max(sealed_days)
+        for day in sorted(d for d in by_day if d < last and d not in sealed_days):
+            report.inserted += sorted(by_day[day])
     return report
 
 

@@ -75,6 +75,11 @@ class Receipt:
     expires_at: datetime
     #: A Global Privacy Control signal was present when the decision was made.
     gpc: bool = False
+    #: Tamper evidence (docs/proof.md): the receipt key's id and the HMAC-SHA256 over every
+    #: other field of :meth:`as_json`; set by the store at insert time, ``None`` on receipts
+    #: stored before signing began.
+    key_id: str | None = None
+    hmac: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         record = asdict(self)

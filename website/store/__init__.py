@@ -21,6 +21,7 @@ from .errors import (
     StorageError,
     StorageUnavailable,
 )
+from .keys import ReceiptKeyError, keyring_from_config
 from .migrate import head_revision, upgrade
 from .store import ReceiptStore, open_store
 
@@ -42,7 +43,10 @@ def init_app(app: Flask) -> ReceiptStore:
     from .. import health
     from .cli import db_cli, init_db_command
 
-    store = ReceiptStore(DatabaseSettings.from_config(app.config))
+    store = ReceiptStore(
+        DatabaseSettings.from_config(app.config),
+        keyring_from_config(app.config, app.instance_path),
+    )
     app.extensions[EXTENSION] = store
     try:
         store.check_schema()
@@ -66,6 +70,7 @@ def init_app(app: Flask) -> ReceiptStore:
 __all__ = [
     "UPGRADE_COMMAND",
     "DatabaseSettings",
+    "ReceiptKeyError",
     "ReceiptStore",
     "SchemaError",
     "SchemaMissing",
@@ -75,6 +80,7 @@ __all__ = [
     "get_store",
     "head_revision",
     "init_app",
+    "keyring_from_config",
     "make_engine",
     "open_store",
     "parse_url",

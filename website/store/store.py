@@ -7,14 +7,18 @@ transaction; every failure leaves as a :class:`StorageError`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
+from website.consent.proof import GENESIS, KeyRing, RemovalNote, Seal, seal_day, seal_mac
 from website.consent.receipts import Notice, Receipt
 
 from .engine import DatabaseSettings, make_engine, parse_url, safe_url, sqlite_file
@@ -26,17 +30,25 @@ from .errors import (
     translated,
 )
 from .migrate import check_revision
-from .tables import RECEIPT_COLUMNS, gpc_views, notices, receipts
+from .tables import RECEIPT_COLUMNS, gpc_views, notices, receipts, removal_notes, seals
 
 #: Rows fetched per round trip when streaming an export (memory stays flat).
 EXPORT_BATCH = 500
+#: Receipts removed per statement by purge/erase (all in one transaction).
+REMOVE_BATCH = 500
+#: Tries of one day's seal transaction when PostgreSQL reports a serialization conflict (a
+#: concurrent ``receipts seal`` wrote the same day first; the retry then finds it sealed).
+SEAL_TRIES = 5
 
 
 class ReceiptStore:
     """Receipts in SQLite or PostgreSQL through one pooled engine."""
 
-    def __init__(self, settings: DatabaseSettings) -> None:
+    def __init__(self, settings: DatabaseSettings, keys: KeyRing | None = None) -> None:
         self.settings = settings
+        #: Signs every receipt at insert time (the app and the CLI always pass it; a store
+        #: without keys, as tests and tools open it, stores receipts unsigned).
+        self.keys = keys
         self.url = parse_url(settings.url)
         self.engine: Engine = make_engine(settings)
         self.backend = self.url.get_backend_name()
@@ -105,6 +117,9 @@ class ReceiptStore:
             existing = self.by_decision_id(receipt.consent_id, receipt.decision_id)
             if existing is not None:
                 return existing
+        if self.keys is not None and receipt.hmac is None:
+            key_id, mac = self.keys.sign(receipt.as_json())
+            receipt = replace(receipt, key_id=key_id, hmac=mac)
         try:
             with translated("cannot store the receipt"), self.engine.begin() as connection:
                 connection.execute(
@@ -199,11 +214,153 @@ class ReceiptStore:
     def purge(self, before: datetime) -> int:
         """Delete every visitor's receipts whose newest receipt is older than ``before``.
 
-        A visitor's history is kept whole while any of it is still needed as proof.
+        A visitor's history is kept whole while any of it is still needed as proof. Each
+        deleted receipt leaves a removal note (same transaction), so ``receipts verify`` tells
+        the purge from tampering.
         """
-        query = receipts.delete().where(receipts.c.consent_id.in_(self._expired_visitors(before)))
+        where = receipts.c.consent_id.in_(self._expired_visitors(before))
         with translated("cannot purge receipts"), self.engine.begin() as connection:
-            return int(connection.execute(query).rowcount)
+            return self._remove(connection, where, "retention")
+
+    def erase(self, consent_id: str, reason: str = "erasure") -> int:
+        """Delete one visitor's receipts (Art. 17 GDPR) and write their removal notes, in one
+        transaction; the number deleted (0 for an unknown consent id)."""
+        where = receipts.c.consent_id == consent_id
+        with translated("cannot erase receipts"), self.engine.begin() as connection:
+            return self._remove(connection, where, reason)
+
+    def _remove(self, connection: Connection, where: Any, reason: str) -> int:
+        removed_at = datetime.now(UTC)
+        total = 0
+        while True:
+            rows = connection.execute(select(receipts).where(where).limit(REMOVE_BATCH)).all()
+            if not rows:
+                return total
+            found = [_receipt(row) for row in rows]
+            connection.execute(
+                removal_notes.insert(),
+                [
+                    {
+                        "receipt_id": receipt.receipt_id,
+                        "day": receipt.created_at.date(),
+                        "hmac": seal_mac(receipt.as_json()),
+                        "reason": reason,
+                        "removed_at": removed_at,
+                    }
+                    for receipt in found
+                ],
+            )
+            ids = [receipt.receipt_id for receipt in found]
+            total += int(
+                connection.execute(receipts.delete().where(receipts.c.receipt_id.in_(ids)))
+                .rowcount
+            )
+
+    # --- tamper evidence (docs/proof.md) -----------------------------------------------------
+
+    def seal(self, until: date) -> list[Seal]:
+        """Seal every UTC day up to ``until`` that is not sealed yet, oldest first; the new
+        seals (none when all are sealed: idempotent).
+
+        One transaction per day, which reads the chain's last digest and inserts the day's seal
+        if absent (the day is the primary key). Concurrent runs are safe: SQLite serialises the
+        transactions (``BEGIN IMMEDIATE``); on PostgreSQL each runs at REPEATABLE READ (receipts
+        and removal notes read from one snapshot), and a run that loses the race retries and
+        finds the day sealed. Inserting receipts takes no lock for this: the caller seals only
+        days that are over (see ``receipts seal``).
+        """
+        written: list[Seal] = []
+        with translated("cannot seal receipts"):
+            while True:
+                outcome = self._seal_next(until)
+                if outcome is None:
+                    return written
+                if isinstance(outcome, Seal):
+                    written.append(outcome)
+
+    def _seal_next(self, until: date) -> Seal | bool | None:
+        """Seal the next unsealed day: the seal, True if another run sealed it, None if none."""
+        for attempt in range(SEAL_TRIES):
+            try:
+                with self.engine.connect() as connection:
+                    if self.backend == "postgresql":
+                        connection = connection.execution_options(
+                            isolation_level="REPEATABLE READ"
+                        )
+                    else:
+                        connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    result = self._seal_in(connection, until)
+                    connection.commit()
+                    return result
+            except sa_exc.DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "40001" or attempt + 1 == SEAL_TRIES:
+                    raise
+        return None  # not reached
+
+    def _seal_in(self, connection: Connection, until: date) -> Seal | bool | None:
+        last = connection.execute(
+            select(seals.c.day, seals.c.digest).order_by(seals.c.day.desc()).limit(1)
+        ).first()
+        if last is not None:
+            day, previous = last.day + timedelta(days=1), last.digest
+        else:
+            first_receipt = connection.execute(select(func.min(receipts.c.created_at))).scalar()
+            first_note = connection.execute(select(func.min(removal_notes.c.day))).scalar()
+            firsts = [d for d in (_as_day(first_receipt), first_note) if d is not None]
+            if not firsts:
+                return None
+            day, previous = min(firsts), GENESIS
+        if day > until:
+            return None
+        start = datetime.combine(day, time(), UTC)
+        rows = connection.execute(
+            select(receipts).where(
+                receipts.c.created_at >= start, receipts.c.created_at < start + timedelta(days=1)
+            )
+        ).all()
+        present = [_receipt(row) for row in rows]
+        notes = connection.execute(
+            select(removal_notes.c.receipt_id, removal_notes.c.hmac).where(
+                removal_notes.c.day == day
+            )
+        ).all()
+        seal = seal_day(
+            day,
+            [(r.receipt_id, r.created_at, seal_mac(r.as_json())) for r in present],
+            previous,
+            [(note.receipt_id, note.hmac) for note in notes],
+        )
+        inserted = connection.execute(
+            self._insert(seals)
+            .values(
+                day=seal.day,
+                receipt_ids=json.dumps(list(seal.receipt_ids)),
+                previous=seal.previous,
+                digest=seal.digest,
+                sealed_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["day"])
+            .returning(seals.c.day)
+        ).first()
+        return seal if inserted is not None else True
+
+    def seals(self) -> list[Seal]:
+        """Every seal, oldest day first."""
+        with translated("cannot read seals"), self.engine.connect() as connection:
+            rows = connection.execute(select(seals).order_by(seals.c.day)).all()
+        return [
+            Seal(row.day, tuple(json.loads(row.receipt_ids)), row.previous, row.digest)
+            for row in rows
+        ]
+
+    def removal_notes(self) -> list[RemovalNote]:
+        """Every removal note, by day then id."""
+        query = select(removal_notes).order_by(removal_notes.c.day, removal_notes.c.receipt_id)
+        with translated("cannot read removal notes"), self.engine.connect() as connection:
+            return [
+                RemovalNote(row.receipt_id, row.day, row.hmac, row.reason)
+                for row in connection.execute(query)
+            ]
 
     # --- GPC counter -------------------------------------------------------------------------
 
@@ -235,6 +392,10 @@ def _aware(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _as_day(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.astimezone(UTC).date()
+
+
 def _row(receipt: Receipt) -> dict[str, Any]:
     return {name: getattr(receipt, name) for name in RECEIPT_COLUMNS}
 
@@ -243,10 +404,10 @@ def _receipt(row: Row[Any]) -> Receipt:
     return Receipt(**row._asdict())
 
 
-def open_store(url: str | DatabaseSettings) -> ReceiptStore:
+def open_store(url: str | DatabaseSettings, keys: KeyRing | None = None) -> ReceiptStore:
     """A store with its own pool (CLI, tests); call :meth:`ReceiptStore.close` when done."""
     settings = url if isinstance(url, DatabaseSettings) else DatabaseSettings(url)
-    return ReceiptStore(settings)
+    return ReceiptStore(settings, keys)
 
 
 __all__ = ["ReceiptStore", "StorageError", "StorageUnavailable", "open_store"]

@@ -98,6 +98,9 @@ receipts = Table(
     Column("app_version", Text, nullable=False, server_default=""),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("gpc", Boolean(), nullable=False, server_default=false()),
+    # Tamper evidence (docs/proof.md); NULL on receipts stored before revision 0004.
+    Column("key_id", Text),
+    Column("hmac", Text),
     Index("receipts_by_consent", "consent_id", "created_at"),
     Index("receipts_by_time", "created_at"),
     # Idempotency is per visitor: the same decision_id under another consent id is another
@@ -120,6 +123,29 @@ gpc_views = Table(
     metadata,
     Column("day", Date, primary_key=True),
     Column("views", BigInteger, nullable=False),
+)
+
+#: One row per sealed UTC day: the chain of digests over each day's receipt HMACs.
+seals = Table(
+    "seals",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("receipt_ids", Text, nullable=False),  # a JSON array, in seal order
+    Column("previous", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("sealed_at", UTCDateTime(), nullable=False),
+)
+
+#: A receipt removed on purpose (retention, erasure): what the seal needs, no personal data.
+removal_notes = Table(
+    "removal_notes",
+    metadata,
+    Column("receipt_id", Text, primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("hmac", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("removed_at", UTCDateTime(), nullable=False),
+    Index("removal_notes_by_day", "day"),
 )
 
 RECEIPT_COLUMNS = tuple(column.name for column in receipts.columns)

@@ -16,7 +16,7 @@ from alembic import op
 from website.store.tables import UTCDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
