@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 
 from website.store import ReceiptStore
 from website.store.errors import translated
@@ -77,9 +77,9 @@ def erase_visitor(
     reason = check_reason(reason, consent_id)
     erased_at = (now or datetime.now(UTC)).astimezone(UTC)
     with translated("cannot erase the receipts"), store.engine.begin() as connection:
-        deleted = connection.execute(
-            delete(receipts).where(receipts.c.consent_id == consent_id)
-        ).rowcount
+        deleted = store.remove_receipts(
+            connection, receipts.c.consent_id == consent_id, "erasure"
+        )
         if not deleted:
             raise NothingToErase(f"no receipts are stored under consent id {consent_id!r}")
         result = connection.execute(

@@ -126,6 +126,8 @@ def run_retention(store: ReceiptStore, now: datetime, config: dict[str, Any], *,
         for name, (table, where) in targets.items():
             if dry_run:
                 counts[name] = _count(connection, table, where)
+            elif table is receipts:  # with removal notes: retention is not tampering
+                counts[name] = store.remove_receipts(connection, where, "retention")
             else:
                 counts[name] = int(connection.execute(delete(table).where(where)).rowcount)
     return {

@@ -220,16 +220,19 @@ class ReceiptStore:
         """
         where = receipts.c.consent_id.in_(self._expired_visitors(before))
         with translated("cannot purge receipts"), self.engine.begin() as connection:
-            return self._remove(connection, where, "retention")
+            return self.remove_receipts(connection, where, "retention")
 
     def erase(self, consent_id: str, reason: str = "erasure") -> int:
         """Delete one visitor's receipts (Art. 17 GDPR) and write their removal notes, in one
         transaction; the number deleted (0 for an unknown consent id)."""
         where = receipts.c.consent_id == consent_id
         with translated("cannot erase receipts"), self.engine.begin() as connection:
-            return self._remove(connection, where, reason)
+            return self.remove_receipts(connection, where, reason)
 
-    def _remove(self, connection: Connection, where: Any, reason: str) -> int:
+    def remove_receipts(self, connection: Connection, where: Any, reason: str) -> int:
+        """Delete the receipts matching ``where`` inside the caller's transaction, writing a
+        removal note for each (so ``receipts verify`` tells deletion on purpose from
+        tampering). Every deletion of receipts goes through here: retention, erasure."""
         removed_at = datetime.now(UTC)
         total = 0
         while True:
