@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,19 +100,19 @@ def from_environ(environ: os._Environ[str] | dict[str, str] = os.environ) -> dic
     return config
 
 
-def persistent_secret_key(instance_path: str) -> str:
-    """Return the instance's random secret key, creating it once (never a hard-coded key).
+def persistent_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret in ``path``, created once with ``make()`` (mode 0600; never hard-coded).
 
-    Several gunicorn workers may start at once: the key is written to a temporary file and
-    linked into place, so every worker reads the same complete key.
+    Several gunicorn workers may start at once: the value is written to a temporary file and
+    linked into place, so every worker reads the same complete value.
     """
-    path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+        handle.write(make())
         handle.flush()
         os.fsync(handle.fileno())
     try:
@@ -121,3 +122,8 @@ def persistent_secret_key(instance_path: str) -> str:
     finally:
         tmp.unlink()
     return path.read_text().strip()
+
+
+def persistent_secret_key(instance_path: str) -> str:
+    """The instance's random cookie and session key, created once."""
+    return persistent_secret(Path(instance_path) / "secret_key", lambda: secrets.token_hex(32))

@@ -102,7 +102,7 @@ def gpc_honoured(decision: Decision | None) -> bool:
     return decision is None and gpc_enabled(request.headers)
 
 
-def _known_consent_id() -> str | None:
+def known_consent_id() -> str | None:
     """The consent id of a genuine earlier cookie, even an expired or outdated one, so that a
     visitor's history stays one history across catalog revisions."""
     value = request.cookies.get(COOKIE_NAME)
@@ -113,7 +113,7 @@ def _known_consent_id() -> str | None:
     except BadData:
         return None
     consent_id = payload.get("i") if isinstance(payload, dict) else None
-    return consent_id if isinstance(consent_id, str) and len(consent_id) <= 64 else None
+    return consent_id if isinstance(consent_id, str) and 0 < len(consent_id) <= 64 else None
 
 
 def _session_consent_id() -> str | None:
@@ -140,7 +140,7 @@ def record(resolved: Resolved) -> Recorded:
     """
     consent = manager()
     lang = resolved.lang or select_language()
-    consent_id = _known_consent_id() or _session_consent_id() or new_consent_id()
+    consent_id = known_consent_id() or _session_consent_id() or new_consent_id()
     decision = Decision(
         consent_id, consent.catalog.revision, resolved.categories, resolved.services,
         resolved.method,

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from itsdangerous import BadData
 
 from website.consent.decision import COOKIE_NAME
-from website.consent.manager import manager
+from website.consent.manager import known_consent_id
 from website.consent.receipts import Notice, Receipt, iso_utc
 from website.store import ReceiptStore, get_store
 
@@ -24,19 +23,6 @@ from .erasure import VISITOR_REQUEST, NothingToErase, erase_visitor
 
 bp = Blueprint("rights", __name__)
 EXPORT_SCHEMA = "website-visitor-export/1"
-
-
-def cookie_consent_id() -> str | None:
-    """The consent id of the genuine ``consent`` cookie this browser sent, if any."""
-    value = request.cookies.get(COOKIE_NAME)
-    if not value:
-        return None
-    try:
-        payload = manager().cookie.serializer.loads(value)
-    except BadData:
-        return None
-    consent_id = payload.get("i") if isinstance(payload, dict) else None
-    return consent_id if isinstance(consent_id, str) and 0 < len(consent_id) <= 64 else None
 
 
 def visitor_data(store: ReceiptStore, consent_id: str) -> tuple[list[Receipt], dict[str, Notice]]:
@@ -78,7 +64,7 @@ def export_document(
 
 @bp.get("/meine-daten")
 def my_data() -> str:
-    consent_id = cookie_consent_id()
+    consent_id = known_consent_id()
     receipts, notices = visitor_data(get_store(), consent_id) if consent_id else ([], {})
     return render_template(
         "rights/my_data.html",
@@ -90,7 +76,7 @@ def my_data() -> str:
 
 @bp.get("/meine-daten/export")
 def export() -> Response:
-    consent_id = cookie_consent_id()
+    consent_id = known_consent_id()
     if consent_id:
         document = export_document(get_store(), consent_id)
     else:
@@ -106,7 +92,7 @@ def export() -> Response:
 
 @bp.post("/meine-daten/loeschen")
 def erase() -> Response:
-    consent_id = cookie_consent_id()
+    consent_id = known_consent_id()
     tombstone = None
     if consent_id:
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from website.consent.proof import KeyRing, ProofError
+from website.settings import persistent_secret
 
 from .errors import StorageError
 
@@ -30,27 +31,13 @@ class ReceiptKeyError(StorageError):
 def persistent_receipt_keys(instance_path: str | os.PathLike[str]) -> str:
     """The instance's generated ``RECEIPT_KEYS`` value, creating it once.
 
-    Written to a temporary file and linked into place, so workers starting at once all read the
-    same complete key.
+    Created like the cookie key (:func:`website.settings.persistent_secret`), so workers that
+    start at once all read the same complete key.
     """
-    path = Path(instance_path) / KEY_FILE
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = f"local-{secrets.token_hex(4)}:{secrets.token_hex(32)}"
-    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return path.read_text().strip()
+    return persistent_secret(
+        Path(instance_path) / KEY_FILE,
+        lambda: f"local-{secrets.token_hex(4)}:{secrets.token_hex(32)}",
+    )
 
 
 def keyring_from_config(
