@@ -18,7 +18,7 @@ from privacy import __version__
 from privacy.ipmask import CORE, CORES, DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
 
 from .clock import ClockError
-from .files import READ_SIZE, LogFileError, anonymise_file
+from .files import READ_SIZE, FileResult, LogFileError, anonymise_file
 from .holds import HoldError, HoldStore, state_dir
 from .lines import LogMasker, iter_blocks
 from .nightly import ConfigError, load_config, run_nightly
@@ -166,6 +166,17 @@ def cmd_pipe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(path: str, result: FileResult) -> None:
+    """One file's outcome, the same whether it ran alone or beside others."""
+    for warning in result.warnings:
+        _warn(warning)
+    name = path if result.target in ("", path) else f"{path} -> {result.target}"
+    if result.changed:
+        print(f"{name}: anonymised {result.lines} lines, {result.masked} addresses masked")
+    else:
+        print(f"{name}: already anonymised, nothing changed ({result.lines} lines)")
+
+
 def cmd_anonymise(args: argparse.Namespace) -> int:
     masker = _masker(args)
     failed = 0
@@ -178,11 +189,8 @@ def cmd_anonymise(args: argparse.Namespace) -> int:
             if isinstance(outcome, LogFileError):
                 _error(str(outcome))
                 failed += 1
-            elif outcome.changed:
-                masked = outcome.masked
-                print(f"{path}: anonymised {outcome.lines} lines, {masked} addresses masked")
             else:
-                print(f"{path}: already anonymised, nothing changed ({outcome.lines} lines)")
+                _report(path, outcome)
         args.files = []
     for path in args.files:
         try:
@@ -198,13 +206,7 @@ def cmd_anonymise(args: argparse.Namespace) -> int:
             failed += 1
             continue
         progress.close()
-        for warning in result.warnings:
-            _warn(warning)
-        name = path if result.target in ("", path) else f"{path} -> {result.target}"
-        if result.changed:
-            print(f"{name}: anonymised {result.lines} lines, {result.masked} addresses masked")
-        else:
-            print(f"{name}: already anonymised, nothing changed ({result.lines} lines)")
+        _report(path, result)
     if failed:
         _error(f"{failed} of {total} files failed")
     return EXIT_FAILED if failed else EXIT_OK

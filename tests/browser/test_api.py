@@ -3,15 +3,12 @@ two host names on loopback: all in the real browser against the real app."""
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import ARGS, CHROMIUM
+from tests.browser.conftest import ARGS, CHROMIUM, live_app
 from tests.browser.test_banner import BANNER, MODAL, decide
 
 LISTEN = """
@@ -120,22 +117,7 @@ DOMAIN = "site.localtest"
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory):
-    from website import create_app
-
-    tmp = tmp_path_factory.mktemp("shared-domain")
-    old = os.environ.get("INSTANCE_PATH")
-    os.environ["INSTANCE_PATH"] = str(tmp)
-    try:
-        app = create_app({"TESTING": True, "SECRET_KEY": "shared-domain-browser",
-                          "DATABASE_URL": f"sqlite:///{tmp / 'receipts.db'}",
-                          "CONSENT_COOKIE_DOMAIN": DOMAIN})
-    finally:
-        if old is None:
-            os.environ.pop("INSTANCE_PATH", None)
-        else:
-            os.environ["INSTANCE_PATH"] = old
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv, _ = live_app(tmp_path_factory.mktemp("shared-domain"), CONSENT_COOKIE_DOMAIN=DOMAIN)
     yield srv.server_port
     srv.shutdown()
 

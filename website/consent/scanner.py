@@ -760,12 +760,20 @@ class _ScanFailed(click.ClickException):
     exit_code = 2
 
 
+#: Blueprints no visitor meets: the operator's admin (its own login cookie, never a visitor's).
+OPERATOR_BLUEPRINTS = frozenset({"admin"})
+
+
 def app_pages(app: Flask) -> list[str]:
-    """The app's GET routes without arguments (home first), static files left out."""
+    """The app's GET routes without arguments (home first): what visitors can reach; static
+    files and the operator's admin left out."""
     rules = {
         rule.rule
         for rule in app.url_map.iter_rules()
-        if "GET" in (rule.methods or ()) and not rule.arguments and rule.endpoint != "static"
+        if "GET" in (rule.methods or ())
+        and not rule.arguments
+        and rule.endpoint != "static"
+        and rule.endpoint.split(".", 1)[0] not in OPERATOR_BLUEPRINTS
     }
     return sorted(rules, key=lambda r: (r != "/", r))
 
