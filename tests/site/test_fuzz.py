@@ -49,12 +49,12 @@ CONTENT_TYPES = [
     "*/*", "",
 ]
 SEED_BODIES = [
-    json.dumps({"categories": {"statistics": True}, "source": "banner"}).encode(),
+    json.dumps({"categories": {"statistics": True}, "method": "banner"}).encode(),
     json.dumps({"categories": {"marketing": False, "statistics": True},
                 "services": {"ga4": False}, "decision_id": "A" * 20}).encode(),
-    json.dumps({"source": "settings"}).encode(),
+    json.dumps({"method": "settings", "lang": "en"}).encode(),
     b"action=accept_all", b"action=save&category-statistics=on&service-ga4=on&next=/",
-    b"action=reject_all&source=settings",
+    b"action=reject_all&method=settings",
     b'--XB\r\nContent-Disposition: form-data; name="action"\r\n\r\naccept_all\r\n--XB--\r\n',
     b"",
 ]
