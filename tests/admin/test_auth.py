@@ -19,13 +19,16 @@ def admin_rules(app: Flask):
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin")]
     assert {r.endpoint for r in rules} >= {
         "admin.login", "admin.logout", "admin.dashboard", "admin.receipts", "admin.receipt",
-        "admin.export_page", "admin.export_download", "admin.audit",
+        "admin.export_page", "admin.export_download", "admin.audit", "admin.messages",
+        "admin.message_answered", "admin.message_delete", "admin.visitor",
+        "admin.visitor_export", "admin.visitor_erase",
     }
     return rules
 
 
 def url_of(rule) -> str:
-    return rule.rule.replace("<receipt_id>", "00000000-0000-4000-8000-000000000000")
+    return (rule.rule.replace("<receipt_id>", "00000000-0000-4000-8000-000000000000")
+            .replace("<int:message_id>", "1"))
 
 
 def test_every_admin_endpoint_without_a_session_answers_302_to_login(app, clock):

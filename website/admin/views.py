@@ -29,8 +29,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from website.consent.exports import FORMATS, export
 from website.consent.receipts import truncate_address
+from website.contact.messages import delete_message, list_messages, mark_answered
 from website.errors import BadInput
 from website.legal import load_legal_text
+from website.rights.erasure import NothingToErase, erase_visitor
+from website.rights.visitor import export_document
 from website.store import get_store
 from website.store.queries import (
     ReceiptFilter,
@@ -121,7 +124,8 @@ def require_login() -> Any:
 def admin_context() -> dict[str, Any]:
     return {"logout_form": LogoutForm(), "nav": [
         ("admin.dashboard", "Dashboard"), ("admin.receipts", "Receipts"),
-        ("admin.export_page", "Export"), ("admin.audit", "Audit log"),
+        ("admin.export_page", "Export"), ("admin.visitor", "Visitor requests"),
+        ("admin.messages", "Messages"), ("admin.audit", "Audit log"),
     ]}
 
 
@@ -332,3 +336,84 @@ def audit() -> str:
     entries, total = accounts().audit_log(PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_template("admin/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)))
+
+
+# --- Contact messages and one visitor's data (requests that arrive by e-mail) ---------------
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: a button that changes one thing."""
+
+
+class EraseForm(FlaskForm):
+    consent_id = StringField("Consent id", validators=[DataRequired(), Length(max=64)])
+    reason = StringField("Reason (no personal data)", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.get("/messages")
+def messages() -> str:
+    return render_template("admin/messages.html", messages=list_messages(get_store()),
+                           form=ActionForm())
+
+
+@bp.post("/messages/<int:message_id>/answered")
+def message_answered(message_id: int) -> Response:
+    if not ActionForm().validate_on_submit():
+        raise BadInput("the form is not valid")
+    if not mark_answered(get_store(), message_id, now=now()):
+        raise BadInput("there is no message with this number", status=404, code="not_found")
+    _audit("message answered", f"#{message_id}")
+    return redirect(url_for("admin.messages"), code=303)
+
+
+@bp.post("/messages/<int:message_id>/delete")
+def message_delete(message_id: int) -> Response:
+    if not ActionForm().validate_on_submit():
+        raise BadInput("the form is not valid")
+    if not delete_message(get_store(), message_id):
+        raise BadInput("there is no message with this number", status=404, code="not_found")
+    _audit("message deleted", f"#{message_id}")
+    return redirect(url_for("admin.messages"), code=303)
+
+
+@bp.get("/visitor")
+def visitor() -> str:
+    """One visitor's receipts for a consent id a visitor sent in (access and erasure requests)."""
+    consent_id = _text_arg("consent_id")
+    history = get_store().history(consent_id) if consent_id else []
+    form = EraseForm(consent_id=consent_id)
+    return render_template("admin/visitor.html", consent_id=consent_id, history=history,
+                           form=form)
+
+
+@bp.get("/visitor/export")
+def visitor_export() -> Response:
+    consent_id = _text_arg("consent_id")
+    if not consent_id:
+        raise BadInput("give the consent id the visitor sent in")
+    document = export_document(get_store(), consent_id, now=now())
+    _audit("visitor export", f"{len(document['receipts'])} receipts")
+    response = Response(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+                        mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="visitor-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/visitor/erase")
+def visitor_erase() -> Response:
+    form = EraseForm()
+    if not form.validate_on_submit():
+        problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        raise BadInput(f"the erasure form is not valid ({problems})")
+    consent_id = (form.consent_id.data or "").strip()
+    try:
+        tombstone = erase_visitor(get_store(), consent_id, form.reason.data or "", now=now())
+    except NothingToErase:
+        raise BadInput("no receipts are stored under this consent id", status=404,
+                       code="not_found") from None
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    # The audit entry names the tombstone, not the erased pseudonym.
+    _audit("visitor erased", f"tombstone #{tombstone.id}: {tombstone.receipts_count} receipts")
+    return redirect(url_for("admin.visitor", erased=tombstone.receipts_count), code=303)
