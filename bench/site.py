@@ -35,6 +35,18 @@ from website.store import ReceiptStore, open_store  # noqa: E402
 RECEIPT_KEYS = "bench:" + "b" * 40
 
 
+#: wrk Lua: every thread counts its 2xx answers in ``ok``; the total is printed at the end.
+REPORT_2XX = [
+    "local threads = {}",
+    "function setup(thread) table.insert(threads, thread) end",
+    "function done(summary, latency, requests)",
+    "  local total = 0",
+    "  for _, t in ipairs(threads) do total = total + t:get('ok') end",
+    "  io.write(string.format('2xx: %d\\n', total))",
+    "end",
+]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,13 +106,7 @@ def lua(path: Path, *, method: str = "GET", body: str = "", headers: dict[str, s
     lines += [
         "ok = 0",
         "function response(status, headers, body) if status < 300 then ok = ok + 1 end end",
-        "local threads = {}",
-        "function setup(thread) table.insert(threads, thread) end",
-        "function done(summary, latency, requests)",
-        "  local total = 0",
-        "  for _, t in ipairs(threads) do total = total + t:get('ok') end",
-        "  io.write(string.format('2xx: %d\\n', total))",
-        "end",
+        *REPORT_2XX,
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -123,13 +129,7 @@ def counted_posts(path: Path, seconds: int, headers: dict[str, str], body: str) 
         "function response(status, headers, body)",
         "  if status < 300 and string.find(body, 'receipt_id', 1, true) then ok = ok + 1 end",
         "end",
-        "local threads = {}",
-        "function setup(thread) table.insert(threads, thread) end",
-        "function done(summary, latency, requests)",
-        "  local total = 0",
-        "  for _, t in ipairs(threads) do total = total + t:get('ok') end",
-        "  io.write(string.format('2xx: %d\\n', total))",
-        "end",
+        *REPORT_2XX,
     ]
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -164,6 +164,16 @@ def _aware(_ctx: click.Context, _param: click.Parameter, value: datetime | None)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: ``--now`` of the commands that judge dates (purge, seal): a fixed clock for reproducible runs.
+NOW_OPTION = click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    callback=_aware,
+    help="Reference time in UTC (default: the current time); for reproducible runs.",
+)
+
+
 @receipts_cli.command("purge")
 @click.option(
     "--years",
@@ -173,13 +183,7 @@ def _aware(_ctx: click.Context, _param: click.Parameter, value: datetime | None)
     "(default: RECEIPT_RETENTION_YEARS, 3).",
 )
 @click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
-@click.option(
-    "--now",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
-    callback=_aware,
-    help="Reference time in UTC (default: the current time); for reproducible runs.",
-)
+@NOW_OPTION
 def purge_command(years: int | None, dry_run: bool, now: datetime) -> None:
     """Delete visitors' receipts once the retention period after their last decision is over."""
     years = years or int(current_app.config["RECEIPT_RETENTION_YEARS"])
@@ -194,10 +198,6 @@ def purge_command(years: int | None, dry_run: bool, now: datetime) -> None:
     click.echo(f"{deleted} receipts older than {iso_utc(cutoff)} deleted.")
 
 
-def _day(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> date | None:
-    return None if value is None else value.date()
-
-
 @receipts_cli.command("seal")
 @click.option(
     "--until",
@@ -206,13 +206,7 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -
     callback=_day,
     help="Seal up to this UTC day (default and latest: the last day that is over).",
 )
-@click.option(
-    "--now",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
-    callback=_aware,
-    help="Reference time in UTC (default: the current time); for reproducible runs.",
-)
+@NOW_OPTION
 def seal_command(until: date | None, now: datetime) -> None:
     """Seal every finished UTC day not sealed yet (idempotent; safe to run concurrently)."""
     latest = (now - SEAL_GRACE).date() - timedelta(days=1)
