@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -29,6 +30,19 @@ from privacy.ipmask import TextMasker
 from privacy.useragent import reduce_user_agent
 
 _USER_AGENT_ATOMS = ("a", "{user-agent}i")
+#: Atoms gunicorn computes itself (time, status, sizes, durations, pid, method, protocol): they
+#: cannot hold an address, so they are not masked. Everything else a format names is.
+_COMPUTED_ATOMS = frozenset("tsbBTDMLpmHl")
+#: ``%(name)s`` in an access-log format; ``{header}i`` names are looked up lower-cased.
+_FORMAT_ATOM = re.compile(r"%\(([^)]+)\)")
+
+
+def used_atoms(access_log_format: str) -> frozenset[str]:
+    """The atoms an access-log format writes: only these are masked (and computed)."""
+    return frozenset(
+        name.lower() if name.startswith("{") else name
+        for name in _FORMAT_ATOM.findall(access_log_format)
+    )
 
 
 def _masker() -> TextMasker:
@@ -68,6 +82,7 @@ class MaskingLogger(Logger):
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
+        self._used_atoms = used_atoms(cfg.access_log_format)
         for handler in self.error_log.handlers:
             if not isinstance(handler.formatter, MaskingFormatter):
                 handler.setFormatter(MaskingFormatter(handler.formatter, self._error_text))
@@ -81,14 +96,20 @@ class MaskingLogger(Logger):
             root.addHandler(handler)
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
+        # gunicorn offers every request and response header and every environ variable as an
+        # atom; only those the format writes are kept, so only those need masking (an atom the
+        # format names but the request lacks is written as "-" by gunicorn's SafeAtoms).
+        every = super().atoms(resp, req, environ, request_time)
+        atoms = {key: every[key] for key in self._used_atoms if key in every}
         if not self._keep_user_agent:
             for key in _USER_AGENT_ATOMS:
                 agent = atoms.get(key)
                 if isinstance(agent, str) and agent not in ("", "-"):
                     atoms[key] = str(reduce_user_agent(agent))
         return {
-            key: mask_text(self._text, value) if isinstance(value, str) else value
+            key: mask_text(self._text, value)
+            if isinstance(value, str) and key not in _COMPUTED_ATOMS
+            else value
             for key, value in atoms.items()
         }
 

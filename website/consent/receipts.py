@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,10 +82,17 @@ class Receipt:
     hmac: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        record = asdict(self)
+        # Field by field rather than dataclasses.asdict, which deep-copies every value: this
+        # runs for every receipt signed, sealed or exported. The two dicts are copied.
+        record = {name: getattr(self, name) for name in _RECEIPT_FIELDS}
+        record["categories"] = dict(self.categories)
+        record["services"] = dict(self.services)
         record["created_at"] = iso_utc(self.created_at)
         record["expires_at"] = iso_utc(self.expires_at)
         return {"schema": SCHEMA, **record}
+
+
+_RECEIPT_FIELDS = tuple(f.name for f in fields(Receipt))
 
 
 def truncate_address(address: str | None) -> str:

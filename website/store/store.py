@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, Row, func, select, text, tuple_
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -29,6 +29,7 @@ from .errors import (
     StorageUnavailable,
     translated,
 )
+from .group_commit import GroupCommit
 from .migrate import check_revision
 from .tables import RECEIPT_COLUMNS, gpc_views, notices, receipts, removal_notes, seals
 
@@ -52,6 +53,13 @@ class ReceiptStore:
         self.url = parse_url(settings.url)
         self.engine: Engine = make_engine(settings)
         self.backend = self.url.get_backend_name()
+        self._insert_notice = self._insert(notices).on_conflict_do_nothing(
+            index_elements=["notice_hash"]
+        )
+        self._insert_receipt = receipts.insert()
+        self._group_commit: GroupCommit[tuple[Receipt, Notice], Receipt] = GroupCommit(
+            self._write_batch, settings.pool_timeout + settings.statement_timeout_ms / 1000
+        )
 
     def __repr__(self) -> str:
         return f"ReceiptStore({safe_url(self.settings.url)!r})"
@@ -108,38 +116,87 @@ class ReceiptStore:
     # --- receipts ----------------------------------------------------------------------------
 
     def add(self, receipt: Receipt, notice: Notice) -> Receipt:
-        """Store a receipt and, the first time it is used, the notice it refers to.
+        """Store a receipt and, the first time it is used, the notice it refers to; return the
+        stored receipt once it is committed.
 
         A receipt whose ``(consent_id, decision_id)`` is already stored is a retry of the same
         decision: the stored receipt is returned (compare ``receipt_id``) and nothing is written.
+        Receipts that concurrent requests add share one transaction (:mod:`.group_commit`).
         """
-        if receipt.decision_id:
-            existing = self.by_decision_id(receipt.consent_id, receipt.decision_id)
-            if existing is not None:
-                return existing
         if self.keys is not None and receipt.hmac is None:
             key_id, mac = self.keys.sign(receipt.as_json())
             receipt = replace(receipt, key_id=key_id, hmac=mac)
-        try:
-            with translated("cannot store the receipt"), self.engine.begin() as connection:
-                connection.execute(
-                    self._insert(notices)
-                    .values(
-                        notice_hash=notice.notice_hash,
-                        revision=notice.revision,
-                        language=notice.language,
-                        content=notice.content,
-                    )
-                    .on_conflict_do_nothing(index_elements=["notice_hash"])
+        return self._group_commit.submit((receipt, notice))
+
+    def _write_batch(
+        self, batch: Sequence[tuple[Receipt, Notice]]
+    ) -> list[Receipt | BaseException]:
+        """Write a batch of receipts in one transaction; per receipt, what is stored for it.
+
+        Retries (a ``(consent_id, decision_id)`` already stored, or twice in this batch) write
+        nothing and get the stored receipt. If the transaction breaks a uniqueness rule (the same
+        retry committed by another process meanwhile), each receipt is written on its own, so
+        one retry never fails the others.
+        """
+        with translated("cannot store the receipt"):
+            try:
+                with self.engine.begin() as connection:
+                    return self._insert_batch(connection, batch)
+            except sa_exc.IntegrityError:
+                if len(batch) == 1:
+                    raise
+        results: list[Receipt | BaseException] = []
+        for item in batch:
+            try:
+                results.append(self._write_batch([item])[0])
+            except StorageConflict as exc:
+                receipt = item[0]
+                existing = (
+                    self.by_decision_id(receipt.consent_id, receipt.decision_id)
+                    if receipt.decision_id
+                    else None
                 )
-                connection.execute(receipts.insert().values(_row(receipt)))
-        except StorageConflict:
+                results.append(existing if existing is not None else exc)
+            except StorageError as exc:  # the others may still be stored: say so per receipt
+                results.append(exc)
+        return results
+
+    def _insert_batch(
+        self, connection: Connection, batch: Sequence[tuple[Receipt, Notice]]
+    ) -> list[Receipt | BaseException]:
+        keys = {(r.consent_id, r.decision_id) for r, _ in batch if r.decision_id}
+        stored: dict[tuple[str, str | None], Receipt] = {}
+        if keys:
+            query = select(receipts).where(
+                tuple_(receipts.c.consent_id, receipts.c.decision_id).in_(sorted(keys))
+            )
+            for row in connection.execute(query):
+                found = _receipt(row)
+                stored[(found.consent_id, found.decision_id)] = found
+        results: list[Receipt | BaseException] = []
+        new_receipts: list[Receipt] = []
+        new_notices: dict[str, Notice] = {}
+        for receipt, notice in batch:
+            key = (receipt.consent_id, receipt.decision_id)
+            if receipt.decision_id and key in stored:
+                results.append(stored[key])
+                continue
             if receipt.decision_id:
-                existing = self.by_decision_id(receipt.consent_id, receipt.decision_id)
-                if existing is not None:
-                    return existing  # the same retry arrived twice at once
-            raise
-        return receipt
+                stored[key] = receipt
+            new_receipts.append(receipt)
+            new_notices.setdefault(notice.notice_hash, notice)
+            results.append(receipt)
+        if new_receipts:
+            connection.execute(
+                self._insert_notice,
+                [
+                    {"notice_hash": n.notice_hash, "revision": n.revision,
+                     "language": n.language, "content": n.content}
+                    for n in new_notices.values()
+                ],
+            )
+            connection.execute(self._insert_receipt, [_row(r) for r in new_receipts])
+        return results
 
     def get(self, receipt_id: str) -> Receipt | None:
         """One receipt by its id."""
