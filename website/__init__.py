@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "0.2.0"
 
-from . import bodies, consent, errors, pages, rights, security, settings  # noqa: E402
+from . import bodies, consent, errors, page_cache, pages, rights, security, settings  # noqa: E402
 from .consent.texts import TEXTS  # noqa: E402
 from .i18n import select_language, translate  # noqa: E402
 
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     bodies.init_app(app)
     manager = consent.init_app(app)
     security.init_app(app, manager.catalog.hosts)
+    page_cache.init_app(app)
     app.register_blueprint(pages.bp)
     rights.init_app(app)
     from . import admin  # imported late: it needs the store, which needs consent

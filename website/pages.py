@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify
 
 from .i18n import select_language
 from .legal import load_legal_text
+from .page_cache import render_cached
 
 bp = Blueprint("pages", __name__)
 
@@ -15,7 +16,7 @@ GPC_SUPPORT_SINCE = "2026-11-25"
 
 @bp.get("/")
 def home() -> str:
-    return render_template("index.html")
+    return render_cached("index.html")
 
 
 @bp.get("/datenschutz")
@@ -31,7 +32,7 @@ def imprint() -> str:
 def _legal(name: str) -> str:
     lang = select_language()
     text = load_legal_text(current_app.config["LEGAL_TEXTS_DIR"], name, lang)
-    return render_template("legal.html", text=text, as_of=text.as_of_text(lang))
+    return render_cached("legal.html", text=text, as_of=text.as_of_text(lang))
 
 
 @bp.get("/healthz")
