@@ -38,7 +38,7 @@ RECEIPT_KEYS = "bench:" + "b" * 40
 #: wrk Lua: every thread counts its 2xx answers in ``ok``; the total is printed at the end.
 REPORT_2XX = [
     "local threads = {}",
-    "function setup(thread) table.insert(threads, thread) end",
+    "function setup(thread) table.insert(threads, thread); thread:set('tid', #threads) end",
     "function done(summary, latency, requests)",
     "  local total = 0",
     "  for _, t in ipairs(threads) do total = total + t:get('ok') end",
@@ -97,11 +97,25 @@ def browser(base: str, decide: bool) -> tuple[str, str]:
     return "; ".join(f"{c.name}={c.value}" for c in jar), token
 
 
-def lua(path: Path, *, method: str = "GET", body: str = "", headers: dict[str, str]) -> Path:
+#: wrk Lua: a decision as banner.js sends it, with a ``decision_id`` of its own per request
+#: (thread number and counter), so every POST is a new decision, never a retry.
+DECISION_BODY = [
+    "local sent = 0",
+    "function decision()",
+    "  sent = sent + 1",
+    """  return '{"categories": {"statistics": true}, "method": "banner", "decision_id": "'"""
+    """ .. string.format('bench-%02d-%012d', tid, sent) .. '"}'""",
+    "end",
+]
+
+
+def lua(path: Path, *, method: str = "GET", decisions: bool = False,
+        headers: dict[str, str]) -> Path:
     lines = [f'wrk.method = "{method}"']
-    if body:
-        lines.append(f"wrk.body = '{body}'")
     lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    if decisions:
+        lines += [*DECISION_BODY,
+                  "function request() return wrk.format(nil, nil, nil, decision()) end"]
     # Count the 2xx answers wrk received (its own summary counts only non-2xx/3xx).
     lines += [
         "ok = 0",
@@ -112,18 +126,18 @@ def lua(path: Path, *, method: str = "GET", body: str = "", headers: dict[str, s
     return path
 
 
-def counted_posts(path: Path, seconds: int, headers: dict[str, str], body: str) -> Path:
+def counted_posts(path: Path, seconds: int, headers: dict[str, str]) -> Path:
     """POSTs that turn into GET /healthz for the run's last 2-3 seconds, so that no POST is in
     flight when wrk stops: then every receipt stored was answered, and stored must equal 2xx."""
     lines = [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
     lines += [
         "ok = 0",
         "local stop_at = nil",
-        f"local post = wrk.format('POST', nil, nil, '{body}')",
+        *DECISION_BODY,
         "local tail = wrk.format('GET', '/healthz', {}, nil)",
         "function request()",
         f"  if stop_at == nil then stop_at = os.time() + {seconds - 3} end",
-        "  if os.time() < stop_at then return post end",
+        "  if os.time() < stop_at then return wrk.format('POST', nil, nil, decision()) end",
         "  return tail",
         "end",
         "function response(status, headers, body)",
@@ -184,8 +198,7 @@ def bench(name: str, database_url: str, folder: Path, args: argparse.Namespace) 
             ("GET / undecided", "/", lua(folder / "u.lua", headers={})),
             ("GET / decided", "/", lua(folder / "d.lua", headers={"Cookie": decided_cookies})),
             ("POST /consent", "/consent", lua(
-                folder / "p.lua", method="POST", headers=json_post,
-                body='{"categories": {"statistics": true}, "method": "banner"}')),
+                folder / "p.lua", method="POST", headers=json_post, decisions=True)),
         ]
         floor = 0.0
         for case, path, script in cases:
@@ -199,8 +212,7 @@ def bench(name: str, database_url: str, folder: Path, args: argparse.Namespace) 
         store = open_store(database_url)
         try:
             before = settled_count(store)  # the speed run's abandoned POSTs may still commit
-            check = counted_posts(folder / "c.lua", 6, json_post,
-                                  '{"categories": {"statistics": true}, "method": "banner"}')
+            check = counted_posts(folder / "c.lua", 6, json_post)
             result = run_wrk(f"{base}/consent", 6, args.connections, check)
             stored = settled_count(store) - before
         finally:

@@ -99,7 +99,7 @@ def gpc_honoured(decision: Decision | None) -> bool:
     Everything optional stays off and the first layer is not shown; the refusal needs no proof,
     so nothing is stored but an aggregate count of such page views.
     """
-    return decision is None and gpc_enabled(request.headers)
+    return gpc_enabled(request.headers) and decision is None
 
 
 def known_consent_id() -> str | None:

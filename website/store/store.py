@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, select, text, tuple_
+from sqlalchemy import Connection, Engine, Row, func, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -56,7 +56,13 @@ class ReceiptStore:
         self._insert_notice = self._insert(notices).on_conflict_do_nothing(
             index_elements=["notice_hash"]
         )
-        self._insert_receipt = receipts.insert()
+        # A retry's decision is stored already: the unique (consent_id, decision_id) index
+        # skips it, and RETURNING tells which rows went in (any other conflict still fails).
+        self._insert_receipt = (
+            self._insert(receipts)
+            .on_conflict_do_nothing(index_elements=["consent_id", "decision_id"])
+            .returning(receipts.c.receipt_id)
+        )
         self._group_commit: GroupCommit[tuple[Receipt, Notice], Receipt] = GroupCommit(
             self._write_batch, settings.pool_timeout + settings.statement_timeout_ms / 1000
         )
@@ -164,38 +170,35 @@ class ReceiptStore:
     def _insert_batch(
         self, connection: Connection, batch: Sequence[tuple[Receipt, Notice]]
     ) -> list[Receipt | BaseException]:
-        keys = {(r.consent_id, r.decision_id) for r, _ in batch if r.decision_id}
-        stored: dict[tuple[str, str | None], Receipt] = {}
-        if keys:
-            query = select(receipts).where(
-                tuple_(receipts.c.consent_id, receipts.c.decision_id).in_(sorted(keys))
-            )
-            for row in connection.execute(query):
-                found = _receipt(row)
-                stored[(found.consent_id, found.decision_id)] = found
+        """Insert the batch's notices and receipts; a receipt whose ``(consent_id,
+        decision_id)`` is stored already (a retry) is skipped by the database itself and
+        answered with the stored one, so the common case, a new decision, costs no lookup."""
+        notices_used = {notice.notice_hash: notice for _, notice in batch}
+        connection.execute(
+            self._insert_notice,
+            [
+                {"notice_hash": n.notice_hash, "revision": n.revision,
+                 "language": n.language, "content": n.content}
+                for n in notices_used.values()
+            ],
+        )
+        inserted = set(
+            connection.execute(self._insert_receipt, [_row(r) for r, _ in batch]).scalars()
+        )
         results: list[Receipt | BaseException] = []
-        new_receipts: list[Receipt] = []
-        new_notices: dict[str, Notice] = {}
-        for receipt, notice in batch:
-            key = (receipt.consent_id, receipt.decision_id)
-            if receipt.decision_id and key in stored:
-                results.append(stored[key])
+        for receipt, _ in batch:
+            if receipt.receipt_id in inserted:
+                results.append(receipt)
                 continue
-            if receipt.decision_id:
-                stored[key] = receipt
-            new_receipts.append(receipt)
-            new_notices.setdefault(notice.notice_hash, notice)
-            results.append(receipt)
-        if new_receipts:
-            connection.execute(
-                self._insert_notice,
-                [
-                    {"notice_hash": n.notice_hash, "revision": n.revision,
-                     "language": n.language, "content": n.content}
-                    for n in new_notices.values()
-                ],
-            )
-            connection.execute(self._insert_receipt, [_row(r) for r in new_receipts])
+            stored = connection.execute(
+                select(receipts).where(
+                    (receipts.c.consent_id == receipt.consent_id)
+                    & (receipts.c.decision_id == receipt.decision_id)
+                )
+            ).first()
+            if stored is None:  # cannot happen: only the decision index may skip a row
+                raise StorageError(f"receipt {receipt.receipt_id} was neither stored nor found")
+            results.append(_receipt(stored))
         return results
 
     def get(self, receipt_id: str) -> Receipt | None:
