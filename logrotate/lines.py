@@ -35,6 +35,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from privacy.ipmask import DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, TextMasker
+
+try:
+    from privacy._core import replace_agents as _core_replace_agents  # type: ignore[import-not-found]
+except ImportError:  # no C extension: the Python fast path below does the same
+    _core_replace_agents = None
 from privacy.useragent import MAX_USER_AGENT_CHARS, reduce_user_agent
 
 __all__ = ["LogMasker", "iter_blocks"]
@@ -131,6 +136,8 @@ class LogMasker:
         core: str | None = None,
     ) -> None:
         self.text = TextMasker(ipv4_prefix, ipv6_prefix, core)
+        #: The compiled fast path for combined/main blocks, with the compiled masking core.
+        self._replace_agents = _core_replace_agents if self.text.core == "c" else None
         self.keep_user_agent = keep_user_agent
         self.count = count  # kept for callers; counting is free with the masking core
         self._reduced: list[dict[bytes, bytes]] = [{}, {}, {}]  # per kind: raw -> reduced
@@ -269,8 +276,23 @@ class LogMasker:
 
     def _reduce_quoted_columns(self, block: bytes) -> bytes | None:
         """Fast path for blocks of combined/main lines (``_combined_columns``): the user
-        agents repeat a lot, so the column is mapped through a cache (``map`` over a ``dict``
-        runs in C). Returns ``None`` for other blocks."""
+        agents repeat a lot, so the column is mapped through a cache. Returns ``None`` for
+        other blocks. With the C core the whole block is done in C
+        (``privacy._core.replace_agents``); this class's Python version is the reference."""
+        if self._replace_agents is None:
+            return self._reduce_quoted_columns_py(block)
+        cache = self._reduced[_PLAIN]
+        result = self._replace_agents(block, cache)
+        if isinstance(result, list):  # agents not seen yet: reduce them, then replace all
+            for agent in result:
+                self._reduce_value(agent, _PLAIN)
+            if not all(map(cache.__contains__, result)):  # one too long to cache
+                return self._reduce_quoted_columns_py(block)
+            result = self._replace_agents(block, cache)
+        return result
+
+    def _reduce_quoted_columns_py(self, block: bytes) -> bytes | None:
+        """The reference of the fast path (``map`` over a ``dict`` runs in C)."""
         cache = self._reduced[_PLAIN]
         split = self._combined_columns(block)
         if split is None:

@@ -497,9 +497,126 @@ static PyObject *core_mask(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* replace_agents(block: bytes, agents: dict) -> bytes | list | None
+ *
+ * Compiled twin of the combined/main fast path in logrotate/lines.py
+ * (LogMasker._reduce_quoted_columns_py; keep the two in step, tests/logrotate compare them).
+ * ``block`` qualifies when it ends with a newline, holds no \" escape, every line has the same
+ * even number (>= 6) of quotes, the parts between quotes 2 and 3 hold only digits, '-' and
+ * single spaces (3 spaces a line in total) and those between quotes 4 and 5 are spaces (one a
+ * line in total); otherwise None. The user agent (between quotes 5 and 6) of every line is
+ * replaced by agents[agent]; when some are not in the dict, the list of those (in order,
+ * repeats possible) is returned instead, for the caller to reduce, add and call again. */
+typedef struct {
+    Py_ssize_t start, len;
+    PyObject *replacement; /* borrowed from the dict */
+} Agent;
+
+static PyObject *core_replace_agents(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *cache;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*O!", &buf, &PyDict_Type, &cache)) return NULL;
+    const char *d = buf.buf;
+    Py_ssize_t n = buf.len;
+    PyObject *result = NULL;
+    Agent *agents = NULL;
+    Py_ssize_t lines = 0, count = 0, spaces2 = 0, spaces4 = 0;
+    int quotes = -1, ok = n > 0 && d[n - 1] == '\n';
+    for (const char *b = d; ok && (b = memchr(b, '\\', (size_t)(n - (b - d)))) != NULL; b++)
+        if (b + 1 < d + n && b[1] == '"') ok = 0;
+    if (ok) {
+        for (const char *b = d; (b = memchr(b, '\n', (size_t)(n - (b - d)))) != NULL; b++)
+            lines++;
+        agents = malloc(sizeof(Agent) * (size_t)lines);
+        if (!agents) {
+            PyBuffer_Release(&buf);
+            return PyErr_NoMemory();
+        }
+    }
+    Py_ssize_t pos = 0;
+    while (ok && pos < n) {
+        const char *nl = memchr(d + pos, '\n', (size_t)(n - pos));
+        Py_ssize_t end = nl - d; /* the block ends with '\n': never NULL */
+        Py_ssize_t q[6];
+        int seen = 0;
+        for (const char *b = d + pos; (b = memchr(b, '"', (size_t)(end - (b - d)))) != NULL;
+             b++) {
+            if (seen < 6) q[seen] = b - d;
+            seen++;
+        }
+        if (quotes < 0) quotes = seen;
+        if (seen != quotes || seen < 6 || seen % 2) { ok = 0; break; }
+        for (Py_ssize_t i = q[1] + 1; i < q[2]; i++) {
+            char c = d[i];
+            if (c == ' ') {
+                spaces2++;
+                if (d[i + 1] == ' ') { ok = 0; break; }
+            } else if (!((c >= '0' && c <= '9') || c == '-')) { ok = 0; break; }
+        }
+        for (Py_ssize_t i = q[3] + 1; ok && i < q[4]; i++) {
+            if (d[i] != ' ') ok = 0;
+            spaces4++;
+        }
+        agents[count].start = q[4] + 1;
+        agents[count].len = q[5] - q[4] - 1;
+        count++;
+        pos = end + 1;
+    }
+    if (!ok || spaces2 != 3 * lines || spaces4 != lines) {
+        free(agents);
+        PyBuffer_Release(&buf);
+        Py_RETURN_NONE;
+    }
+    PyObject *missing = NULL;
+    Py_ssize_t size = n;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *key = PyBytes_FromStringAndSize(d + agents[k].start, agents[k].len);
+        if (!key) goto done;
+        PyObject *value = PyDict_GetItemWithError(cache, key);
+        if (value && PyBytes_Check(value)) {
+            agents[k].replacement = value;
+            size += PyBytes_GET_SIZE(value) - agents[k].len;
+            Py_DECREF(key);
+            continue;
+        }
+        if (PyErr_Occurred()) { Py_DECREF(key); goto done; }
+        if (!missing && !(missing = PyList_New(0))) { Py_DECREF(key); goto done; }
+        int failed = PyList_Append(missing, key);
+        Py_DECREF(key);
+        if (failed) goto done;
+    }
+    if (missing) {
+        result = missing;
+        missing = NULL;
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize(NULL, size);
+    if (result) {
+        char *o = PyBytes_AS_STRING(result);
+        Py_ssize_t copied = 0;
+        for (Py_ssize_t k = 0; k < count; k++) {
+            memcpy(o, d + copied, (size_t)(agents[k].start - copied));
+            o += agents[k].start - copied;
+            Py_ssize_t r = PyBytes_GET_SIZE(agents[k].replacement);
+            memcpy(o, PyBytes_AS_STRING(agents[k].replacement), (size_t)r);
+            o += r;
+            copied = agents[k].start + agents[k].len;
+        }
+        memcpy(o, d + copied, (size_t)(n - copied));
+    }
+done:
+    Py_XDECREF(missing);
+    free(agents);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"mask", core_mask, METH_VARARGS,
      "mask(data, ipv4_prefix, ipv6_prefix, versions=False) -> (masked bytes, addresses changed)"},
+    {"replace_agents", core_replace_agents, METH_VARARGS,
+     "replace_agents(block, agents) -> block with user agents replaced | missing agents | None"},
     {NULL, NULL, 0, NULL},
 };
 
