@@ -247,6 +247,7 @@ def anonymise_file(
     If masking changes nothing the file is left untouched (``changed`` is false), which makes
     a second run a no-op, also for gzip files whose bytes would differ after recompression.
     A symbolic link's target is rewritten; a hard-linked file that would change is refused.
+    ``masker`` may be shared by several files: each starts with no IIS layout known.
     """
     path = Path(path)
     try:
@@ -265,6 +266,7 @@ def anonymise_file(
     if not stat.S_ISREG(original.st_mode):
         raise LogFileError(f"{path}: not a regular file")
     _remove_stale_temps(target)
+    masker.start_file()  # this file's own #Fields: line (or none), not the previous file's
     before = masker.masked
     warnings: list[str] = []
 
