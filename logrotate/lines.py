@@ -145,6 +145,13 @@ class LogMasker:
         self._iis_column = -1  # cs(User-Agent) column of the last #Fields: line
         self._iis_columns = 0
 
+    def start_file(self) -> None:
+        """Forget the format state of the previous file (the IIS ``#Fields:`` layout), so one
+        masker can go over several files and each is read by its own header or none. Counts and
+        the user-agent caches are kept: they hold no format state."""
+        self._iis_column = -1
+        self._iis_columns = 0
+
     @property
     def masked(self) -> int:
         """Addresses changed so far."""

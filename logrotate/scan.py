@@ -62,6 +62,7 @@ def findings(masker: LogMasker, line: bytes) -> list[str]:
 
 def scan_file(path: str | Path, masker: LogMasker) -> ScanResult:
     """Raises ``LogFileError`` if the file cannot be read."""
+    masker.start_file()  # as anonymise_file: the file's own format state only
     result = ScanResult(str(path))
     try:
         for block in iter_blocks(read_chunks(path)):

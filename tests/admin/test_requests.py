@@ -7,7 +7,7 @@ import json
 import re
 
 from tests.admin.helpers import form_token
-from tests.conftest import post_choice
+from tests.conftest import csrf_token, post_choice
 from website.contact.messages import add_message, list_messages
 
 
@@ -60,3 +60,25 @@ def test_a_visitor_request_by_consent_id_shows_downloads_and_erases(app, logged_
     assert again.status_code == 404
     audit = logged_in.get("/admin/audit").get_data(as_text=True)
     assert "visitor erased" in audit and consent_id not in audit  # the pseudonym is gone
+
+
+def test_the_admin_erasure_cannot_reach_the_visitors_browser(app, logged_in, store):
+    """The answer goes to the operator's browser, so it expires none of the visitor's cookies:
+    their decision cookie and service cookies stay until the visitor erases (or withdraws) on
+    their side, which still expires them all (docs/visitor-rights.md)."""
+    visitor = app.test_client()
+    consent_id = post_choice(visitor, {"categories": {"statistics": True}}).get_json()[
+        "consent_id"]
+    visitor.set_cookie("_ga", "GA1.2.3")
+    token = form_token(logged_in, f"/admin/visitor?consent_id={consent_id}")
+
+    erased = logged_in.post("/admin/visitor/erase", data={
+        "csrf_token": token, "consent_id": consent_id, "reason": "request by e-mail, Art. 17"})
+
+    assert erased.status_code == 303 and store.history(consent_id) == []
+    assert not [h for h in erased.headers.getlist("Set-Cookie") if "Max-Age=0" in h]
+    assert visitor.get_cookie("consent") is not None and visitor.get_cookie("_ga") is not None
+    own = visitor.post("/meine-daten/loeschen?lang=en",
+                       data={"csrf_token": csrf_token(visitor, "/meine-daten")})
+    assert "Nothing was stored for this browser" in own.get_data(as_text=True)
+    assert visitor.get_cookie("consent") is None and visitor.get_cookie("_ga") is None

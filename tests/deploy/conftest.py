@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 JOB_DEPLOY = ROOT / "logrotate" / "deploy"
+# What the shipped files run: the console script in the site's venv.
+SHIPPED_LOG_JOB = "/opt/website/.venv/bin/log-anonymiser"
+
+
+def log_anonymiser() -> str:
+    """The console script of the venv running the tests (``make .venv/.dev`` installs the
+    project as ``make .venv/.runtime`` does on the server), put where the shipped files say
+    ``/opt/website/.venv/bin/log-anonymiser``."""
+    script = Path(sys.executable).with_name("log-anonymiser")
+    assert script.is_file(), f"{script} is missing: install the project (make .venv/.dev)"
+    return str(script)
 
 
 def need(tool: str) -> str:

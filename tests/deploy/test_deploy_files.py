@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from logrotate.lines import LogMasker
-from tests.deploy.conftest import DEPLOY, JOB_DEPLOY, ROOT, need, need_file, run, substitute
+from tests.deploy.conftest import (
+    DEPLOY,
+    JOB_DEPLOY,
+    ROOT,
+    SHIPPED_LOG_JOB,
+    log_anonymiser,
+    need,
+    need_file,
+    run,
+    substitute,
+)
 from tests.logrotate.logdata import many_lines
 
 UNITS = {
@@ -117,7 +126,7 @@ def test_real_rotation_signals_the_readers_and_anonymises_the_rotated_file(
     text = substitute(
         (JOB_DEPLOY / "logrotate-nginx").read_text(),
         {
-            "cd /opt/website && .venv/bin/python": f"cd {ROOT} && {sys.executable}",
+            SHIPPED_LOG_JOB: log_anonymiser(),
             "/usr/lib/rsyslog/rsyslog-rotate": str(tmp_path / "bin" / "rsyslog-rotate"),
         },
     )
@@ -161,7 +170,7 @@ def stub_install(tmp_path: Path) -> Path:
     site = tmp_path / "opt" / "website"
     bin_dir = site / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    for program in ("python", "flask", "gunicorn"):
+    for program in ("python", "flask", "gunicorn", "log-anonymiser"):
         (bin_dir / program).write_text("#!/bin/sh\n")
         (bin_dir / program).chmod(0o755)
     return site
@@ -316,3 +325,19 @@ def test_every_nginx_server_block_logs_only_through_the_masking_route() -> None:
         assert re.findall(r"error_log (\S+)", block) == ["/run/nginx-log-mask/error/fifo"]
         assert "default_server" in block
     assert not re.search(r"^\s*http2\s", text, re.M)  # needs nginx 1.25.1; Debian 12 has 1.22
+
+
+def test_shipped_files_run_the_installed_log_job() -> None:
+    """Every shipped file that starts the log job runs the venv's console script: no
+    ``PYTHONPATH``, no ``python -m logrotate``, no ``cd`` into the checkout first."""
+    runs_it = {
+        JOB_DEPLOY / "logrotate-anon.service",
+        JOB_DEPLOY / "logrotate-anon.cron",
+        JOB_DEPLOY / "logrotate-nginx",
+        DEPLOY / "nginx-log-mask@.service",
+        DEPLOY / "rsyslog-nginx-mask.conf",
+    }
+    for path in sorted({*DEPLOY.iterdir(), *JOB_DEPLOY.iterdir()}):
+        text = path.read_text()
+        assert "-m logrotate" not in text and "PYTHONPATH" not in text, path
+        assert (SHIPPED_LOG_JOB in text) == (path in runs_it), path

@@ -18,7 +18,6 @@ import socket
 import ssl
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ import pytest
 from tests.deploy.conftest import (
     DEPLOY,
     ROOT,
+    SHIPPED_LOG_JOB,
+    log_anonymiser,
     need,
     need_file,
     need_root,
@@ -83,7 +84,7 @@ class Route:
             line.replace("%i", instance),
             {"/run/nginx-log-mask/": f"{self.run_dir}/"},
         )
-        line = line.replace("/opt/website/.venv/bin/python", sys.executable)
+        line = line.replace(SHIPPED_LOG_JOB, log_anonymiser())
         line = line.replace("/var/log/nginx/", f"{self.log_dir}/")
         return shlex.split(line)
 
@@ -377,9 +378,7 @@ def rsyslog_config(tmp_path: Path, socket_path: Path, log_dir: Path) -> Path:
         (DEPLOY / "rsyslog-nginx-mask.conf").read_text(),
         {
             "/run/nginx-log-mask.sock": str(socket_path),
-            "PYTHONPATH=/opt/website /opt/website/.venv/bin/python": (
-                f"PYTHONPATH={ROOT} {sys.executable}"
-            ),
+            SHIPPED_LOG_JOB: log_anonymiser(),
             "/var/log/nginx/": f"{log_dir}/",
         },
     )

@@ -275,3 +275,64 @@ def test_nightly_refuses_a_hard_linked_log_and_does_the_rest(tmp_path: Path, run
     assert f"{linked}: has 2 hard links; left as it was".encode() in result.stderr
     assert linked.read_bytes() == many_lines(20) == (tmp_path / "copy-for-ticket.log").read_bytes()
     assert other.read_bytes() != many_lines(20)  # the others are still done
+
+
+# Three IIS W3C files in one run. a.log and b.log announce different layouts; c.log has no
+# #Fields: line (a cut-off file), and its lines have b.log's column count, with a referer where
+# b.log has the user agent. Each file must start with no layout known: c.log is then a file
+# of unknown format, masked everywhere and otherwise kept.
+IIS_A = (
+    "#Software: Microsoft Internet Information Services 10.0\n"
+    "#Fields: date time c-ip cs(User-Agent) sc-status\n"
+    f"2026-11-24 10:00:00 203.0.113.9 {CHROME.replace(' ', '+')} 200\n"
+)
+IIS_B = (
+    "#Fields: date time s-ip cs-method cs-uri-stem c-ip cs(User-Agent) sc-status\n"
+    f"2026-11-24 10:00:01 192.0.2.1 GET / 2001:db8:1:2::5 {CHROME.replace(' ', '+')} 200\n"
+)
+IIS_C = (
+    "2026-11-24 10:00:02 192.0.2.1 GET /kontakt 198.51.100.23 http://203.0.113.77/a 200\n"
+    "2026-11-24 10:00:03 192.0.2.1 GET / 2001:db8:1:2::6 https://[2001:db8:9:8::1]/ 304\n"
+)
+ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|[0-9a-f]*:[0-9a-f:]*:[0-9a-f]*")
+
+
+def masked_by_oracle(text: str) -> bool:
+    """Every address in ``text`` is its own /24 (IPv4) or /48 (IPv6) network address."""
+    import ipaddress
+
+    for literal in ADDRESS.findall(text):
+        try:
+            address = ipaddress.ip_address(literal)
+        except ValueError:
+            continue
+        prefix = 24 if address.version == 4 else 48
+        if ipaddress.ip_network((address, prefix), strict=False).network_address != address:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("how", ["nightly", "anonymise --jobs 1"])
+def test_each_file_starts_without_an_iis_layout(tmp_path: Path, run_cli, how: str) -> None:
+    from logrotate.lines import LogMasker
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name, text in (("a", IIS_A), ("b", IIS_B), ("c", IIS_C)):
+        (logs / f"u_ex261124-{name}.log.1").write_text(text)
+    if how == "nightly":
+        result = run_cli("nightly", "--config", str(write_config(tmp_path, logs)))
+    else:
+        result = run_cli("anonymise", "--jobs", "1", *sorted(map(str, logs.iterdir())))
+    assert result.returncode == 0, result.stderr
+
+    a, b, c = ((logs / f"u_ex261124-{name}.log.1").read_text() for name in "abc")
+    assert "203.0.113.0 Chrome+120+/+Windows+10+/+pc 200\n" in a  # a.log's own layout
+    assert "/ 2001:db8:1:: Chrome+120+/+Windows+10+/+pc 200\n" in b  # b.log's own layout
+    # c.log: not read with b.log's layout (that would put a reduced user agent in place of
+    # each referer); its text is kept and every address masked, as a fresh masker does it
+    assert c == LogMasker().process(IIS_C.encode()).decode()
+    assert "/kontakt 198.51.100.0 http://203.0.113.0/a 200\n" in c
+    assert "/ 2001:db8:1:: https://[2001:db8:9::]/ 304\n" in c
+    assert all(masked_by_oracle(text) for text in (a, b, c))
+    assert not masked_by_oracle(IIS_C)  # the oracle sees the raw addresses

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -171,7 +172,7 @@ def record(resolved: Resolved) -> Recorded:
             stored.method,
             stored.created_at,
         )
-    expire = _cookies_to_expire(decision, withdrawal=stored.action == "withdraw")
+    expire = _cookies_to_expire(decision.allows, withdrawal=stored.action == "withdraw")
     return Recorded(stored, decision, expire, new)
 
 
@@ -184,12 +185,12 @@ def _page_path() -> str:
     return request.path
 
 
-def _cookies_to_expire(decision: Decision, *, withdrawal: bool) -> tuple[str, ...]:
-    """First-party cookies of refused services: those the browser sent, and on withdrawal every
-    exact name the catalog lists whether sent or not."""
+def _cookies_to_expire(allows: Callable[[str], bool], *, withdrawal: bool) -> tuple[str, ...]:
+    """First-party cookies of refused services (``allows(service)`` false): those the browser
+    sent, and on withdrawal every exact name the catalog lists whether sent or not."""
     names: set[str] = set()
     for service in manager().catalog.services:
-        if decision.allows(service.name):
+        if allows(service.name):
             continue
         for cookie in service.cookies:
             if cookie.kind != "cookie":
@@ -199,6 +200,11 @@ def _cookies_to_expire(decision: Decision, *, withdrawal: bool) -> tuple[str, ..
             names.update(sent for sent in request.cookies if cookie.matches(sent))
     names.discard(COOKIE_NAME)
     return tuple(sorted(names))
+
+
+def _request_host() -> str:
+    """The request's host name without the port; "" for an IPv6 literal."""
+    return request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
 
 
 def _cookie_domains(host: str) -> list[str | None]:
@@ -248,7 +254,7 @@ def write_cookies(response: Response, recorded: Recorded) -> Response:
     from before is expired, so it cannot shadow it), and refused services' cookies are also
     expired there. A cookie another subdomain set host-only is never sent here and so cannot
     be expired from here (docs/banner.md)."""
-    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
+    host = _request_host()
     shared = shared_cookie_domain(host)
     if shared:
         response.delete_cookie(COOKIE_NAME, path="/")
@@ -261,12 +267,29 @@ def write_cookies(response: Response, recorded: Recorded) -> Response:
         samesite="Lax",
         domain=shared,
     )
+    _expire(response, recorded.expire, host, shared)
+    return response
+
+
+def _expire(response: Response, names: Iterable[str], host: str, shared: str | None) -> None:
     domains = _cookie_domains(host)
     if shared and shared not in domains:
         domains.append(shared)
-    for name in recorded.expire:
+    for name in names:
         for domain in domains:
             response.delete_cookie(name, path="/", domain=domain)
+
+
+def expire_consent_cookies(response: Response) -> Response:
+    """Forget this browser's consent, for the visitor's own erasure (``/meine-daten``): the
+    decision cookie, and what a withdrawal expires (every optional service's cookies: each
+    exact name the catalog lists, each sent cookie a pattern matches), on every domain where
+    :func:`write_cookies` may have put them (host-only, the host, its parent, the shared
+    ``CONSENT_COOKIE_DOMAIN``)."""
+    host = _request_host()
+    _, required_only = no_choice(manager().catalog)
+    names = _cookies_to_expire(lambda service: required_only.get(service, False), withdrawal=True)
+    _expire(response, (COOKIE_NAME, *names), host, shared_cookie_domain(host))
     return response
 
 

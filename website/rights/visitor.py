@@ -12,10 +12,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 
-from website.consent.decision import COOKIE_NAME
-from website.consent.manager import known_consent_id
+from website.consent.manager import expire_consent_cookies, known_consent_id
 from website.consent.receipts import Notice, Receipt, iso_utc
 from website.store import ReceiptStore, get_store
 
@@ -100,6 +99,7 @@ def erase() -> Response:
         except NothingToErase:
             tombstone = None
     response = Response(render_template("rights/erased.html", tombstone=tombstone))
-    # The browser's decision goes with its proof: the banner asks again on the next page.
-    response.delete_cookie(COOKIE_NAME, secure=request.is_secure, httponly=True, samesite="Lax")
-    return response
+    # The browser's decision goes with its proof (the banner asks again on the next page), and
+    # so do the cookies services set under it, as on withdrawal. Also when nothing was stored:
+    # a browser that asks to be forgotten loses its service cookies in any case.
+    return expire_consent_cookies(response)
