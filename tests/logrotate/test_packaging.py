@@ -77,3 +77,28 @@ def test_pip_install_with_and_without_a_compiler(tmp_path: Path, compiler: str) 
     ).stdout
     assert masked == b"203.0.113.0 - - addr:2001:db8:1::\n"
     assert sys.version_info >= (3, 11)
+
+
+def test_the_wheel_holds_every_file_the_site_and_the_log_job_need(tmp_path: Path) -> None:
+    """``pip install .`` (not only the editable install): every tracked file of the three
+    packages (modules, templates, static files, catalogs, migrations, legal texts) is in the
+    wheel, so an installed copy runs without the checkout."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+        env={**os.environ, "CC": "/bin/false", "LDSHARED": "/bin/false"},  # no C core needed
+    )
+    import zipfile
+
+    (wheel,) = tmp_path.glob("*.whl")
+    packed = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(
+        ["git", "ls-files", "website", "logrotate", "privacy"], cwd=ROOT, check=True,
+        capture_output=True, text=True,
+    ).stdout.split()
+    if not tracked:  # not a git checkout (a copy of the sources): list the folder instead
+        tracked = [str(p.relative_to(ROOT)) for d in ("website", "logrotate", "privacy")
+                   for p in (ROOT / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    needed = {name for name in tracked if not name.endswith((".po", ".c", ".so"))}
+    assert needed - packed == set()
