@@ -83,9 +83,17 @@ def test_the_wheel_holds_every_file_the_site_and_the_log_job_need(tmp_path: Path
     """``pip install .`` (not only the editable install): every tracked file of the three
     packages (modules, templates, static files, catalogs, migrations, legal texts) is in the
     wheel, so an installed copy runs without the checkout."""
+    source = tmp_path / "src"  # a clean copy: a stale build/ folder must not help
+    source.mkdir()
+    for item in SOURCES:
+        if (ROOT / item).is_dir():
+            shutil.copytree(ROOT / item, source / item,
+                            ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+        else:
+            shutil.copy2(ROOT / item, source / item)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-         "-w", str(tmp_path), str(ROOT)],
+         "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=300,
         env={**os.environ, "CC": "/bin/false", "LDSHARED": "/bin/false"},  # no C core needed
     )
