@@ -97,16 +97,19 @@ def browser(base: str, decide: bool) -> tuple[str, str]:
     return "; ".join(f"{c.name}={c.value}" for c in jar), token
 
 
-#: wrk Lua: a decision as banner.js sends it, with a ``decision_id`` of its own per request
-#: (thread number and counter), so every POST is a new decision, never a retry.
-DECISION_BODY = [
-    "local sent = 0",
-    "function decision()",
-    "  sent = sent + 1",
-    """  return '{"categories": {"statistics": true}, "method": "banner", "decision_id": "'"""
-    """ .. string.format('bench-%02d-%012d', tid, sent) .. '"}'""",
-    "end",
-]
+def decision_body() -> list[str]:
+    """wrk Lua: a decision as banner.js sends it, with a ``decision_id`` of its own per request
+    (this run's random tag, thread number and counter), so every POST is a new decision, never
+    a retry of one an earlier run stored."""
+    run = os.urandom(4).hex()
+    return [
+        "local sent = 0",
+        "function decision()",
+        "  sent = sent + 1",
+        """  return '{"categories": {"statistics": true}, "method": "banner", "decision_id": "'"""
+        f""" .. string.format('bench-{run}-%02d-%012d', tid, sent) .. '"}}'""",
+        "end",
+    ]
 
 
 def lua(path: Path, *, method: str = "GET", decisions: bool = False,
@@ -114,7 +117,7 @@ def lua(path: Path, *, method: str = "GET", decisions: bool = False,
     lines = [f'wrk.method = "{method}"']
     lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
     if decisions:
-        lines += [*DECISION_BODY,
+        lines += [*decision_body(),
                   "function request() return wrk.format(nil, nil, nil, decision()) end"]
     # Count the 2xx answers wrk received (its own summary counts only non-2xx/3xx).
     lines += [
@@ -133,7 +136,7 @@ def counted_posts(path: Path, seconds: int, headers: dict[str, str]) -> Path:
     lines += [
         "ok = 0",
         "local stop_at = nil",
-        *DECISION_BODY,
+        *decision_body(),
         "local tail = wrk.format('GET', '/healthz', {}, nil)",
         "function request()",
         f"  if stop_at == nil then stop_at = os.time() + {seconds - 3} end",
