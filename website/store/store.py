@@ -58,6 +58,7 @@ class ReceiptStore:
         )
         # A retry's decision is stored already: the unique (consent_id, decision_id) index
         # skips it, and RETURNING tells which rows went in (any other conflict still fails).
+        self._stored_notices: set[str] = set()  # notice hashes committed through this store
         self._insert_receipt = (
             self._insert(receipts)
             .on_conflict_do_nothing(index_elements=["consent_id", "decision_id"])
@@ -147,7 +148,9 @@ class ReceiptStore:
         with translated("cannot store the receipt"):
             try:
                 with self.engine.begin() as connection:
-                    return self._insert_batch(connection, batch)
+                    results = self._insert_batch(connection, batch)
+                self._stored_notices.update(notice.notice_hash for _, notice in batch)
+                return results
             except sa_exc.IntegrityError:
                 if len(batch) == 1:
                     raise
@@ -173,15 +176,22 @@ class ReceiptStore:
         """Insert the batch's notices and receipts; a receipt whose ``(consent_id,
         decision_id)`` is stored already (a retry) is skipped by the database itself and
         answered with the stored one, so the common case, a new decision, costs no lookup."""
-        notices_used = {notice.notice_hash: notice for _, notice in batch}
-        connection.execute(
-            self._insert_notice,
-            [
-                {"notice_hash": n.notice_hash, "revision": n.revision,
-                 "language": n.language, "content": n.content}
-                for n in notices_used.values()
-            ],
-        )
+        # A notice this store has committed once is there (notices are never deleted): only
+        # the first batch of each revision and language writes it.
+        new_notices = {
+            notice.notice_hash: notice
+            for _, notice in batch
+            if notice.notice_hash not in self._stored_notices
+        }
+        if new_notices:
+            connection.execute(
+                self._insert_notice,
+                [
+                    {"notice_hash": n.notice_hash, "revision": n.revision,
+                     "language": n.language, "content": n.content}
+                    for n in new_notices.values()
+                ],
+            )
         inserted = set(
             connection.execute(self._insert_receipt, [_row(r) for r, _ in batch]).scalars()
         )
