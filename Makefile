@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports assets screenshots
+.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports assets screenshots \
+	translations-extract translations-update translations-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,33 @@ screenshots: $(VENV)/.dev
 # receipts in a temporary SQLite store (min of 3 runs each).
 bench-exports: $(VENV)/.runtime
 	$(BIN)/python bench/exports.py
+
+# Translations (docs/translations.md). Two gettext domains: "messages" (code and templates,
+# babel.cfg) and "catalog" (the consent catalog's texts, babel-catalog.cfg). The compiled .mo
+# files are committed, like the banner's .min copies, so a fresh clone, `pip install` and
+# `make run` need no build step; tests/site/test_translations.py fails if any is stale.
+TRANSLATIONS := website/translations
+PYBABEL := $(BIN)/pybabel
+translations-extract: $(VENV)/.dev
+	$(PYBABEL) -q extract -F babel.cfg -k lazy_gettext -k _l -k N_ -k gettext_in:2 -k ngettext_in:2,3 --sort-by-file --no-wrap \
+		--project website --copyright-holder "the website authors" \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) -q extract -F babel-catalog.cfg --sort-by-file --no-wrap \
+		--project website --copyright-holder "the website authors" \
+		-o $(TRANSLATIONS)/catalog.pot .
+
+# Merge new and changed texts into every language's .po (new ones come in untranslated,
+# changed ones fuzzy: translate them, then compile).
+translations-update: translations-extract
+	for domain in messages catalog; do \
+		$(PYBABEL) -q update -D $$domain -i $(TRANSLATIONS)/$$domain.pot -d $(TRANSLATIONS) \
+			--no-wrap --ignore-obsolete --init-missing || exit 1; \
+	done
+
+translations-compile: $(VENV)/.dev
+	for domain in messages catalog; do \
+		$(PYBABEL) -q compile -D $$domain -d $(TRANSLATIONS) --statistics || exit 1; \
+	done
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -29,7 +29,8 @@ window.__consentLayer = (core, cat) => {
     });
     core.decide(cats, svcs);
   };
-  const count = n => h('span', { class: 'cc-count' }, n === 1 ? T.services_one : T.services_many.replace('{n}', n));
+  // "1 Dienst", "3 Dienste": counted by the server in the language's own plural rules.
+  const count = c => h('span', { class: 'cc-count' }, cat.counts[c.name]);
   const btn = (label, fn) => h('button', { type: 'button', class: 'consent-button', onclick: fn }, label);
   const dialog = h('div', { class: 'cc-modal', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': id,
     lang: C.lang, tabindex: '-1', onchange: sync },
@@ -41,7 +42,7 @@ window.__consentLayer = (core, cat) => {
         h('h3', { id: id + c.name }, c.required
           ? h('span', { class: 'cc-toggle' }, h('input', { type: 'checkbox', class: 'cc-switch', checked: true, disabled: true, id: id + 'r' + c.name }),
             ' ', h('label', { for: id + 'r' + c.name }, `${c.title}: ${T.always_on}`))
-          : box('c:' + c.name, S.categories[c.name], c.title), count(c.services.length)),
+          : box('c:' + c.name, S.categories[c.name], c.title), count(c)),
         h('p', null, c.description),
         c.services.map(s => h('details', { class: 'consent-service' }, h('summary', null, `${T.details}: ${s.title}`),
           !c.required && box(s.name, S.services[s.name], s.title, c.name), dl(s))))),
