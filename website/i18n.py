@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, negotiate_locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, request
 from flask_babel import Babel
@@ -44,11 +44,17 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name for a ma
 
 
 def select_language() -> str:
-    """The language of this request: ``?lang=`` first, then Accept-Language, then German."""
+    """The language of this request: ``?lang=`` first, then Accept-Language, then German.
+
+    Accept-Language is read in the visitor's order of preference, a regional tag counting for
+    its language ("fr-FR,de;q=0.5" is French, not German: Werkzeug's ``best_match`` would
+    prefer the exact ``de``)."""
     asked = request.args.get("lang", "")
     if asked in LANGUAGES:
         return asked
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT
+    preferred = [value.lower() for value, quality in request.accept_languages if quality > 0]
+    found = negotiate_locale(preferred, LANGUAGES, sep="-")
+    return found if found in LANGUAGES else DEFAULT
 
 
 def language_name(lang: str) -> str:
