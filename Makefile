@@ -75,7 +75,7 @@ bench-exports: $(VENV)/.runtime
 TRANSLATIONS := website/translations
 PYBABEL := $(BIN)/pybabel
 translations-extract: $(VENV)/.dev
-	$(PYBABEL) -q extract -F babel.cfg -k lazy_gettext -k _l -k N_ -k gettext_in:2 -k ngettext_in:2,3 --sort-by-file --no-wrap \
+	$(PYBABEL) -q extract -F babel.cfg --sort-by-file --no-wrap \
 		--project website --copyright-holder "the website authors" \
 		-o $(TRANSLATIONS)/messages.pot .
 	$(PYBABEL) -q extract -F babel-catalog.cfg --sort-by-file --no-wrap \

@@ -17,12 +17,13 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from ..i18n import LANGUAGES, gettext_in
+
 GOOGLE_CONSENT_TYPES = (
     "ad_storage",
     "ad_user_data",
