@@ -32,14 +32,11 @@ SOURCE: dict[str, str] = {
     "save": N_("Save selection"),
     "close": N_("Close without consenting"),
     "withdraw": N_("Withdraw all consent"),
-    "always_on": N_("Always on"),
     "services": N_("Services"),
-    "details": N_("Details"),
     "provider": N_("Provider"),
     "purpose": N_("Purpose"),
     "legal_basis": N_("Legal basis"),
     "cookies": N_("Cookies"),
-    "lifetime": N_("Lifetime"),
     "transfer": N_("Third-country transfer"),
     "policy": N_("Provider's privacy policy"),
     "privacy": N_("Privacy"),
@@ -62,12 +59,19 @@ SOURCE: dict[str, str] = {
         "Transfer to third countries (%(countries)s) by %(services)s, only with your consent."
     ),
     "data": N_("Data processed"),
-    "justification": N_("Why it is necessary"),
     "pending": N_(
         "Your choice is not saved yet. Until it is, everything optional stays off; we keep "
         "trying."
     ),
     "reopen": N_("Open cookie settings"),
+    # Lines built from catalog values: whole sentences with placeholders, so a language can
+    # order them and set its own punctuation (French: a space before the colon).
+    "purpose_line": N_("%(category)s (%(services)s): %(description)s"),
+    "purpose_line_plain": N_("%(category)s: %(description)s"),
+    "always_on_label": N_("%(category)s: always on"),
+    "details_label": N_("Details: %(service)s"),
+    "cookie_item": N_("(%(kind)s): %(purpose)s (lifetime: %(lifetime)s)"),
+    "justification_item": N_("Why it is necessary: %(justification)s"),
     "action_accept_all": N_("Everything allowed"),
     "action_reject_all": N_("Only essential allowed"),
     "action_custom": N_("Own selection"),
@@ -121,9 +125,9 @@ FIRST_LAYER_SCRIPT_TEXTS = ("close", "gpc", "pending", "saved")
 #: The texts the second layer shows (served by ``/consent/catalog.<revision>.<lang>.json``).
 SECOND_LAYER_TEXTS = (
     "title", "essential_note", "withdraw_note", "accept_all", "reject_all", "save", "close",
-    "withdraw", "always_on", "details", "provider", "purpose", "legal_basis", "cookies",
-    "lifetime", "transfer", "policy", "privacy", "imprint", "gpc", "data", "justification",
-    "storage_kinds",
+    "withdraw", "provider", "purpose", "legal_basis", "cookies", "transfer", "policy", "privacy",
+    "imprint", "gpc", "data", "storage_kinds", "always_on_label", "details_label",
+    "cookie_item", "justification_item",
 )
 
 
@@ -142,11 +146,15 @@ def service_counts(catalog: Catalog, lang: str) -> dict[str, str]:
 
 def purposes(catalog: Catalog, lang: str) -> list[str]:
     """Every optional purpose with its services and its one-line description."""
+    texts = TEXTS[lang]
     lines = []
     for c in catalog.optional_categories:
-        services = ", ".join(s.title.text(lang) for s in c.services)
-        title = f"{c.title.text(lang)} ({services})" if services else c.title.text(lang)
-        lines.append(f"{title}: {c.description.text(lang)}")
+        values = {
+            "category": c.title.text(lang),
+            "services": ", ".join(s.title.text(lang) for s in c.services),
+            "description": c.description.text(lang),
+        }
+        lines.append(texts["purpose_line" if c.services else "purpose_line_plain"] % values)
     return lines
 
 
