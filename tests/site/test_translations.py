@@ -15,7 +15,9 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from tests.admin.helpers import PASSWORD, Clock, login, new_client
 from tests.conftest import csrf_token, post_choice
+from website.admin.accounts import Accounts
 from website.consent.catalog import load_catalog
 from website.consent.texts import SOURCE, TEXTS
 from website.i18n import DOMAINS, LANGUAGES, SOURCE_LANGUAGE, TRANSLATIONS_DIR, gettext_in
@@ -279,3 +281,18 @@ def test_catalog_toml_texts_are_one_source_each():
         "Einwilligung, Art. 6 Abs. 1 lit. a DSGVO; § 25 Abs. 1 TDDDG")
     assert "RGPD" in ga4.legal_basis.text("fr") and "AVG" in ga4.legal_basis.text("nl")
     assert "TDDDG" in ga4.legal_basis.text("fr") and "TDDDG" in ga4.legal_basis.text("nl")
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl"])
+def test_admin_compares_a_receipt_with_the_policy_its_language_is_shown(app, client, store,
+                                                                       lang):
+    """A French receipt was given under the English policy file: the admin compares it with the
+    English file served today (not the German one), so it says "the same hash"."""
+    body = post_choice(client, {"categories": {"statistics": True}, "lang": lang}).get_json()
+    Accounts(app.extensions["receipt_store"].engine, Clock()).create("alice", PASSWORD)
+    admin = new_client(app)
+    assert login(admin).status_code == 302
+    page = admin.get(f"/admin/receipts/{body['receipt_id']}").get_data(as_text=True)
+    english = Path(app.config["LEGAL_TEXTS_DIR"]) / "datenschutz.en.md"
+    assert hashlib.sha256(english.read_bytes()).hexdigest() in page
+    assert f"The policy served today ({lang}) has the same hash" in page

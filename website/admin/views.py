@@ -31,6 +31,7 @@ from website.consent.exports import FORMATS, export
 from website.consent.receipts import truncate_address
 from website.contact.messages import delete_message, list_messages, mark_answered
 from website.errors import BadInput
+from website.i18n import LANGUAGES
 from website.legal import load_legal_text
 from website.rights.erasure import NothingToErase, erase_visitor
 from website.rights.visitor import export_document
@@ -286,7 +287,8 @@ def receipt(receipt_id: str) -> Any:
         verified = hashlib.sha256(notice.content.encode()).hexdigest() == found.notice_hash
         pretty = json.dumps(json.loads(notice.content), ensure_ascii=False, indent=2,
                             sort_keys=True)
-    lang = found.language if found.language in ("de", "en") else "de"
+    # The policy a visitor of this language is shown today (English for fr and nl, as then).
+    lang = found.language if found.language in LANGUAGES else "de"
     policy = load_legal_text(current_app.config["LEGAL_TEXTS_DIR"], "datenschutz", lang)
     history = store.history(found.consent_id)
     return render_template(
