@@ -83,11 +83,14 @@ translations-extract: $(VENV)/.dev
 		-o $(TRANSLATIONS)/catalog.pot .
 
 # Merge new and changed texts into every language's .po (new ones come in untranslated,
-# changed ones fuzzy: translate them, then compile).
+# changed ones fuzzy: translate them, then compile). A language just added to
+# website.i18n.LANGUAGES gets its .po files here.
 translations-update: translations-extract
-	for domain in messages catalog; do \
-		$(PYBABEL) -q update -D $$domain -i $(TRANSLATIONS)/$$domain.pot -d $(TRANSLATIONS) \
-			--no-wrap --ignore-obsolete --init-missing || exit 1; \
+	for lang in $$($(BIN)/python -c 'from website.i18n import LANGUAGES; print(*LANGUAGES)'); do \
+		for domain in messages catalog; do \
+			$(PYBABEL) -q update -D $$domain -i $(TRANSLATIONS)/$$domain.pot -d $(TRANSLATIONS) \
+				-l $$lang --no-wrap --ignore-obsolete --init-missing || exit 1; \
+		done; \
 	done
 
 translations-compile: $(VENV)/.dev
