@@ -23,7 +23,7 @@ from pathlib import Path
 
 from babel import Locale, negotiate_locale
 from babel.support import NullTranslations, Translations
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel
 
 #: Every language the site speaks, German first (the default).
@@ -44,11 +44,14 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name for a ma
 
 
 def select_language() -> str:
-    """The language of this request: ``?lang=`` first, then Accept-Language, then German.
+    """The language of this request: ``?lang=`` first, then Accept-Language, then German; the
+    admin (``/admin``) speaks ``ADMIN_LANGUAGE`` (English unless configured).
 
     Accept-Language is read in the visitor's order of preference, a regional tag counting for
     its language ("fr-FR,de;q=0.5" is French, not German: Werkzeug's ``best_match`` would
     prefer the exact ``de``)."""
+    if request.blueprint == "admin":  # the operator's screens: one configured language
+        return current_app.config.get("ADMIN_LANGUAGE") or SOURCE_LANGUAGE
     asked = request.args.get("lang", "")
     if asked in LANGUAGES:
         return asked
