@@ -21,7 +21,7 @@ from flask import Flask, Response, current_app, request, session
 from itsdangerous import BadData
 
 from .. import __version__
-from ..i18n import LANGUAGES, select_language
+from ..i18n import select_language
 from ..legal import load_legal_text
 from . import storage
 from .catalog import Catalog, load_catalog
@@ -48,10 +48,9 @@ class ConsentManager:
         catalog = load_catalog(app.config["CONSENT_CATALOG"])
         max_age = int(app.config["CONSENT_MAX_AGE_DAYS"]) * 86400
         notices = {
-            lang: Notice.of(catalog.revision, lang, notice_content(catalog, lang))
-            for lang in LANGUAGES
+            lang: Notice.of(catalog.revision, lang, notice_content(catalog, lang)) for lang in TEXTS
         }
-        banner_static = {lang: _banner_static(catalog, lang) for lang in LANGUAGES}
+        banner_static = {lang: _banner_static(catalog, lang) for lang in TEXTS}
         cookie = DecisionCookie(app.config["SECRET_KEY"], max_age)
         counter = GpcViewCounter(float(app.config.get("GPC_FLUSH_SECONDS", 60)))
         return cls(
