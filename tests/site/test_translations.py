@@ -336,3 +336,20 @@ def test_admin_language_defaults_to_english_and_is_checked(tmp_path):
     assert app.config["ADMIN_LANGUAGE"] == "en"
     with pytest.raises(ConfigError, match="ADMIN_LANGUAGE='es' must be one of de, en, fr, nl"):
         create_app({"SECRET_KEY": "x", "DATABASE_URL": url, "ADMIN_LANGUAGE": "es"})
+
+
+def test_no_text_is_chosen_by_language_in_code_or_templates():
+    """The one mechanism is gettext: no template picks a text with `if de` / `lang == "de"`,
+    and no module keeps texts in dicts keyed by language (as i18n.MESSAGES and TEXTS did)."""
+    website = ROOT / "website"
+    conditional = re.compile(r"""\bif de\b|(?<![\w.])lang\s*==\s*["'][a-z]{2}["']""")
+    for template in (website / "templates").rglob("*.html"):
+        found = conditional.findall(template.read_text(encoding="utf-8"))
+        assert not found, (template, found)
+    codes = "|".join(LANGUAGES)
+    keyed = re.compile(rf"""["'](?:{codes})["']\s*:\s*["'{{]""")
+    for module in website.rglob("*.py"):
+        found = keyed.findall(module.read_text(encoding="utf-8"))
+        assert not found, (module, found)
+    assert conditional.search('{{ "Ja" if de else "Yes" }}')  # the patterns find the old style
+    assert keyed.search('{"de": "Bitte ausfüllen.", "en": "Please fill this in."}')
