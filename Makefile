@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports assets screenshots
+.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports assets screenshots \
+	translations-extract translations-update translations-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,36 @@ screenshots: $(VENV)/.dev
 # receipts in a temporary SQLite store (min of 3 runs each).
 bench-exports: $(VENV)/.runtime
 	$(BIN)/python bench/exports.py
+
+# Translations (docs/translations.md). Two gettext domains: "messages" (code and templates,
+# babel.cfg) and "catalog" (the consent catalog's texts, babel-catalog.cfg). The compiled .mo
+# files are committed, like the banner's .min copies, so a fresh clone, `pip install` and
+# `make run` need no build step; tests/site/test_translations.py fails if any is stale.
+TRANSLATIONS := website/translations
+PYBABEL := $(BIN)/pybabel
+translations-extract: $(VENV)/.dev
+	$(PYBABEL) -q extract -F babel.cfg --sort-by-file --no-wrap \
+		--project website --copyright-holder "the website authors" \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) -q extract -F babel-catalog.cfg --sort-by-file --no-wrap \
+		--project website --copyright-holder "the website authors" \
+		-o $(TRANSLATIONS)/catalog.pot .
+
+# Merge new and changed texts into every language's .po (new ones come in untranslated,
+# changed ones fuzzy: translate them, then compile). A language just added to
+# website.i18n.LANGUAGES gets its .po files here.
+translations-update: translations-extract
+	for lang in $$($(BIN)/python -c 'from website.i18n import LANGUAGES; print(*LANGUAGES)'); do \
+		for domain in messages catalog; do \
+			$(PYBABEL) -q update -D $$domain -i $(TRANSLATIONS)/$$domain.pot -d $(TRANSLATIONS) \
+				-l $$lang --no-wrap --ignore-obsolete --init-missing || exit 1; \
+		done; \
+	done
+
+translations-compile: $(VENV)/.dev
+	for domain in messages catalog; do \
+		$(PYBABEL) -q compile -D $$domain -d $(TRANSLATIONS) --statistics || exit 1; \
+	done
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ raw, gzip -9 and brotli -q 11, each compressed on its own as a server with stati
 sends it, next to the peer figures from the banner research (shared/research/peer-banners.md).
 Sizes do not depend on timing, so one run is exact.
 
-    python bench/banner.py [--max-brotli 5120] [--lang de]   (exit 1 when over the budget)
+    python bench/banner.py [--max-brotli 5120] [--lang de|en|fr|nl]   (exit 1 when over the budget)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from website import create_app  # noqa: E402
+from website.i18n import LANGUAGES  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # Peer JS+CSS as shipped (raw, gzip, brotli), research/peer-banners.md; none includes its texts.
@@ -63,7 +64,8 @@ def capture(base: str, lang: str) -> tuple[list[tuple[str, bytes]], list[tuple[s
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking"],
         )
-        context = browser.new_context(locale="de-DE" if lang == "de" else "en-GB")
+        context = browser.new_context(locale={"de": "de-DE", "en": "en-GB", "fr": "fr-FR",
+                                              "nl": "nl-NL"}.get(lang, lang))
         context.route(lambda url: urlsplit(url).hostname != "127.0.0.1", lambda r: r.abort())
         page = context.new_page()
         bucket = first
@@ -114,7 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-brotli", type=int, default=5 * 1024,
                         help="budget for the first visit, brotli bytes (default 5120)")
-    parser.add_argument("--lang", choices=("de", "en"), default="de")
+    parser.add_argument("--lang", choices=LANGUAGES, default="de")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print(f"bench-banner needs chromium ({CHROMIUM}; apt-get install chromium)")

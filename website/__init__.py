@@ -17,9 +17,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "0.2.0"
 
-from . import bodies, consent, errors, page_cache, pages, rights, security, settings  # noqa: E402
+from . import (  # noqa: E402
+    bodies,
+    consent,
+    errors,
+    i18n,
+    page_cache,
+    pages,
+    rights,
+    security,
+    settings,
+)
 from .consent.texts import TEXTS  # noqa: E402
-from .i18n import select_language, translate  # noqa: E402
+from .i18n import LANGUAGES, language_name, select_language  # noqa: E402
 
 csrf = CSRFProtect()
 
@@ -54,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = SessionOnlySecureOverHttps()
 
     csrf.init_app(app)
+    i18n.init_app(app)
     errors.init_app(app)
     bodies.init_app(app)
     manager = consent.init_app(app)
@@ -68,7 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.context_processor
     def page_context() -> dict[str, Any]:
         lang = select_language()
-        explicit = request.args.get("lang") in ("de", "en")
+        explicit = request.args.get("lang") in LANGUAGES
 
         def link(endpoint: str, **values: Any) -> str:
             """A link that keeps an explicitly chosen language."""
@@ -78,7 +89,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         return {
             "lang": lang,
-            "t": lambda key: translate(key, lang),
+            "languages": [(code, language_name(code)) for code in LANGUAGES],
             "ct": TEXTS[lang],
             "link": link,
             "csp_nonce": security.csp_nonce,

@@ -23,6 +23,7 @@ import re
 from typing import IO, Any
 
 from flask import Flask, Request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import get_input_stream
@@ -63,12 +64,14 @@ def json_depth(raw: bytes) -> int:
 def parse_json(raw: bytes) -> Any:
     """``raw`` parsed as JSON, or :class:`BadInput` (400) naming what is wrong with it."""
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise BadInput(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.")
+        raise BadInput(
+            _l("The JSON body is nested deeper than %(levels)d levels.", levels=MAX_JSON_DEPTH)
+        )
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         # ValueError covers JSONDecodeError and integers with too many digits.
-        raise BadInput("The request body is not valid JSON.") from None
+        raise BadInput(_l("The request body is not valid JSON.")) from None
 
 
 def read_json_body(request: Request) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask_babel import LazyString, force_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -39,7 +40,9 @@ class BadInput(Exception):
     ``code`` overrides the status's code from :data:`CODES` for a case a client must tell apart.
     """
 
-    def __init__(self, message: str, status: int = 400, code: str | None = None) -> None:
+    def __init__(
+        self, message: str | LazyString, status: int = 400, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -64,14 +67,21 @@ def error_code(status: int) -> str:
 
 
 def error_response(
-    status: int, message: str, code: str | None = None
+    status: int, message: str | LazyString, code: str | None = None
 ) -> tuple[Response | str, int]:
-    """The answer for an error: JSON with ``code`` (default: the status's), or a page."""
-    if wants_json():
-        return jsonify(error=code or error_code(status), message=message), status
-    if not _can_render_page():
-        return Response(f"{status} {message}\n", mimetype="text/plain"), status
-    return render_template("error.html", message=message, status=status), status
+    """The answer for an error: JSON with ``code`` (default: the status's), or a page.
+
+    A message is a gettext message (often lazy): JSON answers and plain text say it in English,
+    the API's one language, so a client's logs read the same whoever called; an error page
+    says it in the page's language.
+    """
+    if wants_json() or not _can_render_page():
+        with force_locale("en"):
+            text = str(message)
+        if wants_json():
+            return jsonify(error=code or error_code(status), message=text), status
+        return Response(f"{status} {text}\n", mimetype="text/plain"), status
+    return render_template("error.html", message=str(message), status=status), status
 
 
 def _can_render_page() -> bool:
@@ -88,16 +98,19 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):  # type: ignore[no-untyped-def]
-        from .i18n import select_language, translate
-
         if wants_json():
             return error_response(400, f"CSRF check failed: {error.description}", CSRF_FAILED)
-        return error_response(400, translate("csrf_failed", select_language()))
+        return error_response(400, lazy_gettext(
+            "The form had expired or did not come from this website. Nothing was saved. "
+            "Please reload the page and try again."
+        ))
 
     @app.errorhandler(413)
     def too_large(error: HTTPException):  # type: ignore[no-untyped-def]
         limit = app.config["MAX_CONTENT_LENGTH"]
-        return error_response(413, f"The request body is larger than {limit} bytes.")
+        return error_response(
+            413, lazy_gettext("The request body is larger than %(limit)s bytes.", limit=limit)
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]

@@ -8,8 +8,10 @@ the log, never to the client.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
+from flask_babel import gettext
 
 from .errors import wants_json
+from .i18n import N_
 from .store import SchemaError, SchemaMissing, StorageError, StorageUnavailable, get_store
 
 #: Seconds a client should wait before retrying a write the store refused.
@@ -17,9 +19,11 @@ RETRY_AFTER = 30
 
 bp = Blueprint("health", __name__)
 
-UNAVAILABLE = "The receipt store is unavailable; the choice was not saved. Please try again later."
+UNAVAILABLE = N_(
+    "The receipt store is unavailable; the choice was not saved. Please try again later."
+)
 NOT_MIGRATED = "The receipt database schema is not current; the operator must migrate it."
-FAILED = "The receipt store could not save the choice."
+FAILED = N_("The receipt store could not save the choice.")
 
 
 def _no_store(response: Response) -> Response:
@@ -57,7 +61,8 @@ def _storage_response(error: StorageError) -> tuple[Response | str, int]:
     if wants_json():
         body: Response | str = jsonify(error=code, message=message)
     else:
-        body = render_template("error.html", message=message, status=status)
+        # JSON says it in English (the API's language), the page in the visitor's.
+        body = render_template("error.html", message=gettext(message), status=status)
     response = current_app.make_response((body, status))
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER)

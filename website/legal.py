@@ -23,6 +23,8 @@ class LegalText:
     html: Markup
     #: sha256 of the file as the operator wrote it: which version of the text was in force.
     content_hash: str = ""
+    #: The language the file is written in (it may differ from the page's: see FALLBACKS).
+    lang: str = "de"
 
     def as_of_text(self, lang: str) -> str:
         if self.as_of is None:
@@ -34,16 +36,23 @@ class LegalText:
 
 _cache: dict[Path, tuple[float, LegalText]] = {}
 
+#: Whole legal documents are not translated message by message: a language without its own file
+#: is shown the English one (with a note that the German version is binding), then the German.
+FALLBACKS = ("en", "de")
+
 
 def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
-    """``NAME.LANG.md`` from the operator's folder (German as fallback), re-read when edited.
+    """``NAME.LANG.md`` from the operator's folder, else the English, else the German file;
+    re-read when edited. The result says which language it is in (:attr:`LegalText.lang`), and
+    its hash is the one a receipt records: the version the visitor was actually shown.
 
     The file starts with ``Title:`` and ``Stand: YYYY-MM-DD`` lines; an error names the file.
     """
     folder = Path(directory)
-    path = folder / f"{name}.{lang}.md"
-    if not path.exists():
-        path = folder / f"{name}.de.md"
+    for candidate in (lang, *FALLBACKS):
+        path = folder / f"{name}.{candidate}.md"
+        if path.exists():
+            break
     mtime = path.stat().st_mtime
     cached = _cache.get(path)
     if cached and cached[0] == mtime:
@@ -58,6 +67,8 @@ def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
         as_of = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
         raise ValueError(f"{path}: 'Stand: {raw_date}' is not a date like 2026-11-25") from None
-    text = LegalText(title, as_of, Markup(html), hashlib.sha256(source).hexdigest())
+    text = LegalText(
+        title, as_of, Markup(html), hashlib.sha256(source).hexdigest(), lang=candidate
+    )
     _cache[path] = (mtime, text)
     return text

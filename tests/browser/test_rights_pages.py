@@ -35,7 +35,7 @@ def test_my_data_shows_exports_and_erases_in_a_browser(visit):
     assert consent_id in download.value.path().read_text()
     with page.expect_navigation():
         page.get_by_role("button", name="Meine Daten löschen").click()
-    assert "1 Nachweis(e) gelöscht" in page.content()
+    assert "1 Nachweis gelöscht" in page.content()
     assert "consent" not in v.cookies()
     assert v.server.history(consent_id) == []
     assert errors == []

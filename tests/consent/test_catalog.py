@@ -22,7 +22,7 @@ title = "Notwendig"
 description = "Technisch nötig"
 
 [categories.statistics]
-title = { de = "Statistik", en = "Statistics" }
+title = "Statistics"
 description = "Zählen"
 
 [services.matomo]
@@ -60,8 +60,14 @@ def test_shipped_catalog_has_the_four_categories_and_real_services():
 
 def test_minimal_catalog_loads(tmp_path):
     catalog = load_catalog(write(tmp_path, MINIMAL))
-    assert catalog.service("matomo").purpose.text("en") == "Zählen"  # falls back to German
-    assert catalog.category("statistics").title.text("en") == "Statistics"
+    # A text without a translation in the catalog domain is shown as written (the source);
+    # "Statistics" is translated by the shipped website/translations/*/catalog.po.
+    assert catalog.service("matomo").purpose.text("en") == "Zählen"
+    assert catalog.service("matomo").purpose.text("fr") == "Zählen"
+    statistics = catalog.category("statistics").title
+    assert statistics.source == "Statistics" == statistics.text("en")
+    assert (statistics.text("de"), statistics.text("fr"), statistics.text("nl")) == (
+        "Statistik", "Statistiques", "Statistieken")
 
 
 @pytest.mark.parametrize(
@@ -73,7 +79,9 @@ def test_minimal_catalog_loads(tmp_path):
         (('privacy_policy = "https://', 'privacy_policy = "http://'), 22, "https://"),
         (('required = true', 'required = "yes"'), 6, "'required'"),
         (('[services.matomo]', '[services.Matomo]'), 14, "lower-case"),
-        (('purpose = "Zählen"', 'purpose = { fr = "Compter" }'), 18, "German text"),
+        (('purpose = "Zählen"', 'purpose = { de = "Zählen", en = "Count" }'), 18,
+         "one English text, not a table of languages"),
+        (('purpose = "Zählen"', 'purpose = ""'), 18, "'purpose' must be a non-empty string"),
         (('cookies = [{ name = "_pk_id.*", ', 'cookies = [{ '), 23, "'name'"),
         (('lifetime = "13 Monate"', 'lifetime = 13'), 23, "'lifetime'"),
     ],
@@ -217,7 +225,8 @@ def test_every_storage_item_and_transfer_is_declared_in_the_shipped_catalog():
           'description = "Zählen"\ngoogle_consent = ["analytics_storage"]'),
          "belong to the services"),
         (('purpose = "Wiedererkennung" }', 'purpose = "x", type = "flash" }'), "'type' is one of"),
-        (('data = "Gekürzte IP-Adresse, aufgerufene Seiten"\n', ""), "'data' needs a German text"),
+        (('data = "Gekürzte IP-Adresse, aufgerufene Seiten"\n', ""),
+         "'data' must be a non-empty string"),
         ((MINIMAL[: MINIMAL.index("[categories")], ""), "[controller] table"),
     ],
 )

@@ -70,8 +70,7 @@ def test_revision_change_asks_again_and_keeps_the_consent_id(app, client, tmp_pa
     shutil.copy(app.config["CONSENT_CATALOG"], changed)
     text = changed.read_text(encoding="utf-8")
     changed.write_text(
-        text.replace('lifetime = { de = "2 Jahre", en = "2 years" }',
-                     'lifetime = { de = "3 Jahre", en = "3 years" }', 1),
+        text.replace('lifetime = "2 years"', 'lifetime = "3 years"', 1),
         encoding="utf-8",
     )
     new_app = create_app({**app.config, "CONSENT_CATALOG": str(changed)})

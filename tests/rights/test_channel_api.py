@@ -161,7 +161,7 @@ def test_pseudonyms_are_accepted_and_the_rule_has_both_sides():
     (body(caller="with space"), 400),
     (body(caller=None), 400),
     (body(method="banner"), 400),
-    (body(lang="fr"), 400),
+    (body(lang="es"), 400),
     (body(action="maybe"), 400),
     (body(extra=1), 400),
     ([1, 2], 400),

@@ -96,7 +96,7 @@ def test_erase_needs_csrf_and_then_erases_only_the_holders_receipts(app, client,
     response = client.post("/meine-daten/loeschen", data={"csrf_token": token})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "2 Nachweis(e) gelöscht" in page
+    assert "2 Nachweise gelöscht" in page
     assert store.history(mine) == [] and len(store.history(theirs)) == 1
     cookie = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("consent=")]
     assert cookie and "Max-Age=0" in cookie[0]

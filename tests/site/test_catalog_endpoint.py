@@ -65,7 +65,7 @@ def test_page_config_is_utf8_and_cannot_close_its_script(client):
     "path",
     [
         "/consent/catalog.0000000000000000.de.json",
-        "/consent/catalog.{revision}.fr.json",
+        "/consent/catalog.{revision}.es.json",
         "/consent/catalog.{revision}.de.json.bak",
         "/consent/catalog.{revision}..json",
         "/consent/catalog.{revision}.DE.json",

@@ -68,9 +68,11 @@ def test_english_by_query_and_by_accept_language(client):
     assert 'href="/datenschutz?lang=en"' in en  # the chosen language sticks to links
     by_header = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert '<html lang="en">' in by_header.get_data(as_text=True)
-    german = client.get("/", headers={"Accept-Language": "fr-FR,de;q=0.5"})
+    german = client.get("/", headers={"Accept-Language": "es-ES,de;q=0.5"})
     assert '<html lang="de">' in german.get_data(as_text=True)
-    fallback = client.get("/?lang=xx", headers={"Accept-Language": "fr"})
+    french = client.get("/", headers={"Accept-Language": "fr-FR,de;q=0.5"})
+    assert '<html lang="fr">' in french.get_data(as_text=True)
+    fallback = client.get("/?lang=xx", headers={"Accept-Language": "ja"})
     assert '<html lang="de">' in fallback.get_data(as_text=True)
 
 

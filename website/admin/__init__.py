@@ -21,6 +21,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 
+from website.i18n import LANGUAGES
 from website.settings import ConfigError
 from website.store import get_store
 
@@ -136,6 +137,10 @@ def init_app(app: Flask) -> None:
         else:
             app.config[key] = _positive(key, str(app.config[key]))
     app.config.setdefault("ADMIN_CLOCK", None)
+    language = app.config.get("ADMIN_LANGUAGE") or os.environ.get("ADMIN_LANGUAGE") or "en"
+    if language not in LANGUAGES:
+        raise ConfigError(f"ADMIN_LANGUAGE={language!r} must be one of {', '.join(LANGUAGES)}")
+    app.config["ADMIN_LANGUAGE"] = language
     site = app.session_interface
     assert isinstance(site, SecureCookieSessionInterface)
     app.session_interface = AdminAwareSessionInterface(site)

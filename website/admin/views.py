@@ -22,6 +22,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField
@@ -31,6 +33,7 @@ from website.consent.exports import FORMATS, export
 from website.consent.receipts import truncate_address
 from website.contact.messages import delete_message, list_messages, mark_answered
 from website.errors import BadInput
+from website.i18n import LANGUAGES, N_, select_language
 from website.legal import load_legal_text
 from website.rights.erasure import NothingToErase, erase_visitor
 from website.rights.visitor import export_document
@@ -57,8 +60,8 @@ PAGE_SIZE = 50
 RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_DAYS = 400
 ACTIONS = ("accept_all", "reject_all", "custom", "withdraw")
-ACTION_LABELS = {"accept_all": "Accept all", "reject_all": "Reject all", "custom": "Custom",
-                 "withdraw": "Withdraw"}
+ACTION_LABELS = {"accept_all": N_("Accept all"), "reject_all": N_("Reject all"),
+                 "custom": N_("Custom"), "withdraw": N_("Withdraw")}
 #: Okabe-Ito colours: told apart with every common colour-vision deficiency.
 ACTION_COLOURS = {"accept_all": "#009e73", "reject_all": "#d55e00", "custom": "#0072b2",
                   "withdraw": "#cc79a7"}
@@ -67,24 +70,29 @@ METHODS = ("banner", "settings", "form", "api", "gpc", "phone")
 EXPORT_TYPES = {"csv": ("text/csv", "csv"), "jsonl": ("application/x-ndjson", "jsonl"),
                 "kantara": ("application/x-ndjson", "kantara.jsonl"),
                 "dpv": ("application/x-ndjson", "dpv.jsonl")}
-LOGIN_FAILED = "Login failed: the name or password is wrong, or the account is locked or disabled."
+LOGIN_FAILED = N_(
+    "Login failed: the name or password is wrong, or the account is locked or disabled."
+)
 
 
 class LoginForm(FlaskForm):
-    name = StringField("User name", validators=[DataRequired(), Length(max=64)],
+    name = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
 
 
 class ExportForm(FlaskForm):
-    format = SelectField("Format", choices=[
-        SelectChoice("csv", "CSV (spreadsheet)"), SelectChoice("jsonl", "JSON Lines (as stored)"),
-        SelectChoice("kantara", "Kantara Consent Receipt v1.1"),
-        SelectChoice("dpv", "ISO/IEC TS 27560 (W3C DPV)"),
+    format = SelectField(_l("Format"), choices=[
+        SelectChoice("csv", _l("CSV (spreadsheet)")),
+        SelectChoice("jsonl", _l("JSON Lines (as stored)")),
+        # Names of standards, kept as they are in every language (the message lets a translator
+        # say so: their msgstr is the id).
+        SelectChoice("kantara", _l("Kantara Consent Receipt v1.1")),
+        SelectChoice("dpv", _l("ISO/IEC TS 27560 (W3C DPV)")),
     ])
-    since = DateField("From (UTC, included)", validators=[Optional()])
-    until = DateField("Until (UTC, included)", validators=[Optional()])
+    since = DateField(_l("From (UTC, included)"), validators=[Optional()])
+    until = DateField(_l("Until (UTC, included)"), validators=[Optional()])
 
 
 class LogoutForm(FlaskForm):
@@ -123,9 +131,9 @@ def require_login() -> Any:
 @bp.context_processor
 def admin_context() -> dict[str, Any]:
     return {"logout_form": LogoutForm(), "nav": [
-        ("admin.dashboard", "Dashboard"), ("admin.receipts", "Receipts"),
-        ("admin.export_page", "Export"), ("admin.visitor", "Visitor requests"),
-        ("admin.messages", "Messages"), ("admin.audit", "Audit log"),
+        ("admin.dashboard", gettext("Dashboard")), ("admin.receipts", gettext("Receipts")),
+        ("admin.export_page", gettext("Export")), ("admin.visitor", gettext("Visitor requests")),
+        ("admin.messages", gettext("Messages")), ("admin.audit", gettext("Audit log")),
     ]}
 
 
@@ -156,9 +164,9 @@ def login() -> Any:
             _audit("login", actor=user.name)
             return redirect(target)
         _audit("login_" + result.value, actor=user.name if user else name[:64])
-        error, status = LOGIN_FAILED, 401
+        error, status = gettext(LOGIN_FAILED), 401
     elif request.method == "POST":
-        error, status = "Enter a user name and a password.", 400
+        error, status = gettext("Enter a user name and a password."), 400
     return render_template("admin/login.html", form=form, error=error), status
 
 
@@ -177,7 +185,8 @@ def _date(name: str, default: date | None) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{name} must be a date like 2026-12-01, not {raw[:40]!r}") from None
+        raise BadInput(_l("%(name)s must be a date like 2026-12-01, not %(value)r", name=name,
+                          value=raw[:40])) from None
 
 
 def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -195,9 +204,9 @@ def _period() -> tuple[date, date]:
     if since is None:
         since = until - timedelta(days=29)
     if since > until:
-        raise BadInput("the period's start (since) is after its end (until)")
+        raise BadInput(_l("the period's start (since) is after its end (until)"))
     if (until - since).days >= MAX_DAYS:
-        raise BadInput(f"choose a period of at most {MAX_DAYS} days")
+        raise BadInput(_l("choose a period of at most %(days)d days", days=MAX_DAYS))
     return since, until
 
 
@@ -213,15 +222,19 @@ def dashboard() -> str:
     required_services = {s.name for c in catalog.categories if c.required for s in c.services}
     days = day_range(since, until)
     per_day = decisions_per_day(engine, start, end)
+    lang = select_language()  # the admin's language (ADMIN_LANGUAGE)
+    labels = {a: gettext(label) for a, label in ACTION_LABELS.items()}
     decisions = stacked_bars(
-        "Decisions per day, by action", "Decisions", "Day (UTC)", days,
-        [Series(a, ACTION_LABELS[a], ACTION_COLOURS[a],
+        gettext("Decisions per day, by action"), gettext("Decisions"), gettext("Day (UTC)"), days,
+        [Series(a, labels[a], ACTION_COLOURS[a],
                 [per_day.get(d.isoformat(), {}).get(a, 0) for d in days]) for a in ACTIONS],
     )
     gpc = store.gpc_views(since, until)
     gpc_chart = stacked_bars(
-        "Page views on which GPC was honoured, per day", "Page views", "Day (UTC)", days,
-        [Series("gpc", "GPC-honoured views", GPC_COLOUR, [gpc.get(d, 0) for d in days])],
+        gettext("Page views on which GPC was honoured, per day"), gettext("Page views"),
+        gettext("Day (UTC)"), days,
+        [Series("gpc", gettext("GPC-honoured views"), GPC_COLOUR,
+                [gpc.get(d, 0) for d in days])],
     )
     totals = {a: sum(day.get(a, 0) for day in per_day.values()) for a in ACTIONS}
     others = sum(n for day in per_day.values() for a, n in day.items() if a not in ACTIONS)
@@ -231,10 +244,10 @@ def dashboard() -> str:
     return render_template(
         "admin/dashboard.html",
         since=since, until=until, decisions=decisions, gpc_chart=gpc_chart,
-        totals=totals, others=others, labels=ACTION_LABELS, colours=ACTION_COLOURS,
+        totals=totals, others=others, labels=labels, colours=ACTION_COLOURS,
         categories=categories, services=services,
-        titles={**{c.name: c.title.text("en") for c in catalog.categories},
-                **{s.name: s.title.text("en") for s in catalog.services}},
+        titles={**{c.name: c.title.text(lang) for c in catalog.categories},
+                **{s.name: s.title.text(lang) for s in catalog.services}},
         devices=opt_in_by(engine, "ua_device", optional, start, end),
         languages=opt_in_by(engine, "language", optional, start, end),
         revisions=revisions_in_force(engine), current_revision=catalog.revision,
@@ -244,9 +257,9 @@ def dashboard() -> str:
 def _text_arg(name: str, limit: int = 64) -> str | None:
     value = request.args.get(name, "").strip()
     if len(value) > limit:
-        raise BadInput(f"{name} is longer than {limit} characters")
+        raise BadInput(_l("%(name)s is longer than %(limit)d characters", name=name, limit=limit))
     if not value.isprintable():
-        raise BadInput(f"{name} holds control characters")
+        raise BadInput(_l("%(name)s holds control characters", name=name))
     return value or None
 
 
@@ -254,15 +267,15 @@ def _text_arg(name: str, limit: int = 64) -> str | None:
 def receipts() -> str:
     since, until = _date("since", None), _date("until", None)
     if since and until and since > until:
-        raise BadInput("the period's start (since) is after its end (until)")
+        raise BadInput(_l("the period's start (since) is after its end (until)"))
     start, end = _bounds(since, until)
     action, method = _text_arg("action"), _text_arg("method")
     if action and action not in ACTIONS:
-        raise BadInput(f"unknown action {action!r}")
+        raise BadInput(_l("unknown action %(action)r", action=action))
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
-        raise BadInput("page must be a number") from None
+        raise BadInput(_l("page must be a number")) from None
     where = ReceiptFilter(consent_id=_text_arg("consent_id"), receipt_id=_text_arg("receipt_id"),
                           since=start, until=end, action=action, method=method)
     found, total = search_receipts(get_store().engine, where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -279,14 +292,15 @@ def receipt(receipt_id: str) -> Any:
     store = get_store()
     found = store.get(receipt_id) if RECEIPT_ID.match(receipt_id) else None
     if found is None:
-        raise BadInput("there is no receipt with this id", status=404, code="not_found")
+        raise BadInput(_l("there is no receipt with this id"), status=404, code="not_found")
     notice = store.notice(found.notice_hash)
     pretty = verified = None
     if notice is not None:
         verified = hashlib.sha256(notice.content.encode()).hexdigest() == found.notice_hash
         pretty = json.dumps(json.loads(notice.content), ensure_ascii=False, indent=2,
                             sort_keys=True)
-    lang = found.language if found.language in ("de", "en") else "de"
+    # The policy a visitor of this language is shown today (English for fr and nl, as then).
+    lang = found.language if found.language in LANGUAGES else "de"
     policy = load_legal_text(current_app.config["LEGAL_TEXTS_DIR"], "datenschutz", lang)
     history = store.history(found.consent_id)
     return render_template(
@@ -306,11 +320,11 @@ def export_download() -> Response:
     form = ExportForm()
     if not form.validate_on_submit():
         problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
-        raise BadInput(f"the export form is not valid ({problems})")
+        raise BadInput(_l("the export form is not valid (%(problems)s)", problems=problems))
     fmt = form.format.data or "csv"
     since, until = form.since.data, form.until.data
     if since and until and since > until:
-        raise BadInput("the period's start (from) is after its end (until)")
+        raise BadInput(_l("the period's start (from) is after its end (until)"))
     start, end = _bounds(since, until)
     _audit("export", f"format={fmt} since={since or '-'} until={until or '-'}")
     store = get_store()
@@ -332,7 +346,7 @@ def audit() -> str:
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
-        raise BadInput("page must be a number") from None
+        raise BadInput(_l("page must be a number")) from None
     entries, total = accounts().audit_log(PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_template("admin/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)))
@@ -346,8 +360,9 @@ class ActionForm(FlaskForm):
 
 
 class EraseForm(FlaskForm):
-    consent_id = StringField("Consent id", validators=[DataRequired(), Length(max=64)])
-    reason = StringField("Reason (no personal data)", validators=[DataRequired(), Length(max=200)])
+    consent_id = StringField(_l("Consent id"), validators=[DataRequired(), Length(max=64)])
+    reason = StringField(_l("Reason (no personal data)"),
+                         validators=[DataRequired(), Length(max=200)])
 
 
 @bp.get("/messages")
@@ -359,9 +374,9 @@ def messages() -> str:
 @bp.post("/messages/<int:message_id>/answered")
 def message_answered(message_id: int) -> Response:
     if not ActionForm().validate_on_submit():
-        raise BadInput("the form is not valid")
+        raise BadInput(_l("the form is not valid"))
     if not mark_answered(get_store(), message_id, now=now()):
-        raise BadInput("there is no message with this number", status=404, code="not_found")
+        raise BadInput(_l("there is no message with this number"), status=404, code="not_found")
     _audit("message answered", f"#{message_id}")
     return redirect(url_for("admin.messages"), code=303)
 
@@ -369,9 +384,9 @@ def message_answered(message_id: int) -> Response:
 @bp.post("/messages/<int:message_id>/delete")
 def message_delete(message_id: int) -> Response:
     if not ActionForm().validate_on_submit():
-        raise BadInput("the form is not valid")
+        raise BadInput(_l("the form is not valid"))
     if not delete_message(get_store(), message_id):
-        raise BadInput("there is no message with this number", status=404, code="not_found")
+        raise BadInput(_l("there is no message with this number"), status=404, code="not_found")
     _audit("message deleted", f"#{message_id}")
     return redirect(url_for("admin.messages"), code=303)
 
@@ -390,7 +405,7 @@ def visitor() -> str:
 def visitor_export() -> Response:
     consent_id = _text_arg("consent_id")
     if not consent_id:
-        raise BadInput("give the consent id the visitor sent in")
+        raise BadInput(_l("give the consent id the visitor sent in"))
     document = export_document(get_store(), consent_id, now=now())
     _audit("visitor export", f"{len(document['receipts'])} receipts")
     response = Response(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
@@ -405,12 +420,12 @@ def visitor_erase() -> Response:
     form = EraseForm()
     if not form.validate_on_submit():
         problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
-        raise BadInput(f"the erasure form is not valid ({problems})")
+        raise BadInput(_l("the erasure form is not valid (%(problems)s)", problems=problems))
     consent_id = (form.consent_id.data or "").strip()
     try:
         tombstone = erase_visitor(get_store(), consent_id, form.reason.data or "", now=now())
     except NothingToErase:
-        raise BadInput("no receipts are stored under this consent id", status=404,
+        raise BadInput(_l("no receipts are stored under this consent id"), status=404,
                        code="not_found") from None
     except ValueError as error:
         raise BadInput(str(error)) from None

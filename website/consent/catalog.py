@@ -3,6 +3,11 @@
 The catalog is one TOML file. Its *revision* is a hash of the material content (purposes,
 services, recipients, cookies, transfers): when that changes, every earlier decision counts as
 undecided again. Titles and the providers' policy links are not material and do not change it.
+
+Every text a visitor reads is written once, in English (the message id); its translations live
+in the gettext domain ``catalog`` (``website/translations/LANG/LC_MESSAGES/catalog.po``), which
+:func:`extract_catalog` fills from this file (``make translations-extract``). The revision
+covers the text in every language, so a changed translation asks again too.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-LANGUAGES = ("de", "en")
+from ..i18n import LANGUAGES, gettext_in
+
 GOOGLE_CONSENT_TYPES = (
     "ad_storage",
     "ad_user_data",
@@ -47,11 +54,31 @@ class CatalogError(ValueError):
     """The catalog file cannot be used; the message names the file, line and problem."""
 
 
+#: The keys whose value is a text shown to visitors (translated in the ``catalog`` domain), in
+#: category, service and cookie tables.
+LOCALIZED_KEYS = {
+    "category": ("title", "description"),
+    "service": ("name", "provider", "purpose", "legal_basis", "transfer", "data"),
+    "cookie": ("lifetime", "purpose", "justification"),
+}
+
+
 class Localized(dict):
-    """A text in several languages; :meth:`text` falls back to German."""
+    """A text in every language of ``i18n.LANGUAGES``: the source text (:attr:`source`, the
+    message id) and its translation from the ``catalog`` domain (the source where none)."""
+
+    @property
+    def source(self) -> str:
+        return self["source"]
 
     def text(self, lang: str) -> str:
-        return self.get(lang) or self["de"]
+        return self.get(lang) or self["source"]
+
+
+def translate_text(source: str, lookup: Callable[[str, str], str] | None = None) -> Localized:
+    """``source`` in every language, from the ``catalog`` gettext domain by default."""
+    lookup = lookup or (lambda lang, message: gettext_in(lang, message, "catalog"))
+    return Localized(source=source, **{lang: lookup(lang, source) for lang in LANGUAGES})
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,7 @@ class Service:
     name: str
     title: Localized
     category: str
-    provider: str
+    provider: Localized
     purpose: Localized
     legal_basis: Localized
     third_country: bool
@@ -159,7 +186,7 @@ class Catalog:
                     {
                         "name": s.name,
                         "title": s.title.text(lang),
-                        "provider": s.provider,
+                        "provider": s.provider.text(lang),
                         "purpose": s.purpose.text(lang),
                         "legal_basis": s.legal_basis.text(lang),
                         "third_country": s.third_country,
@@ -240,20 +267,23 @@ class _Parser:
     def localized(
         self, table: str, entry: dict[str, Any], key: str, at: str | None = None
     ) -> Localized:
-        """A text given as one German string or as ``{ de = "...", en = "..." }``."""
+        """A text written once, in English; its translations come from the catalog domain.
+
+        An inline table of languages (the format before gettext) is refused with a message
+        that says where translations go now: one mechanism, not two."""
         value = entry.get(key)
-        if isinstance(value, str) and value.strip():
-            return Localized(de=value)
         where = at or key
-        if not isinstance(value, dict) or not isinstance(value.get("de"), str) or not value["de"]:
-            example = f'{key} = {{ de = "..." }}'
-            raise self.fail(table, where, f"'{key}' needs a German text: {example}")
-        unknown = set(value) - set(LANGUAGES)
-        if unknown:
-            raise self.fail(table, where, f"unknown language(s) {sorted(unknown)} in '{key}'")
-        if any(not isinstance(v, str) for v in value.values()):
-            raise self.fail(table, where, f"every language of '{key}' must be a string")
-        return Localized(value)
+        if isinstance(value, dict):
+            raise self.fail(
+                table,
+                where,
+                f"'{key}' must be one English text, not a table of languages: write "
+                f'{key} = "..." and put its translations in '
+                "website/translations/LANG/LC_MESSAGES/catalog.po (docs/translations.md)",
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(table, where, f"'{key}' must be a non-empty string")
+        return translate_text(value)
 
     def parse(self, data: dict[str, Any]) -> Catalog:
         unknown = set(data) - {"controller", "categories", "services"}
@@ -384,7 +414,7 @@ class _Parser:
             name=name,
             title=self.localized(table, entry, "name"),
             category=category,
-            provider=self.text(table, entry, "provider"),
+            provider=self.localized(table, entry, "provider"),
             purpose=self.localized(table, entry, "purpose"),
             legal_basis=self.localized(table, entry, "legal_basis"),
             third_country=third_country,
@@ -467,3 +497,37 @@ def _revision(categories: tuple[Category, ...], controller: Controller) -> str:
     ]
     canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def extract_catalog(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Babel extraction method for the consent catalog (``babel.cfg``: ``[website.consent.
+    catalog:extract_catalog: **/catalog.toml]``): every visitor-facing text, with its line.
+
+    Yields ``(lineno, funcname, message, comments)`` as Babel expects; the comment names the
+    table and key, so a translator sees what the text is.
+    """
+    source = fileobj.read().decode("utf-8")
+    data = tomllib.loads(source)
+    lines = source.splitlines()
+
+    def line_of(text: str) -> int:
+        quoted = json.dumps(text, ensure_ascii=False)
+        return next((i + 1 for i, line in enumerate(lines) if quoted in line), 1)
+
+    def texts(
+        kind: str, where: str, table: dict[str, Any]
+    ) -> Iterator[tuple[int, str, str, list[str]]]:
+        for key in LOCALIZED_KEYS[kind]:
+            value = table.get(key)
+            if isinstance(value, str) and value.strip():
+                yield line_of(value), "", value, [f"{where} {key}"]
+
+    for name, category in (data.get("categories") or {}).items():
+        yield from texts("category", f"[categories.{name}]", category)
+    for name, service in (data.get("services") or {}).items():
+        yield from texts("service", f"[services.{name}]", service)
+        for item in service.get("cookies", []):
+            if isinstance(item, dict):
+                yield from texts("cookie", f"[services.{name}] cookie {item.get('name')}", item)

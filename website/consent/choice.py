@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Request
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from ..bodies import parse_json
 from ..errors import FORM_TYPES, BadInput
@@ -64,7 +66,8 @@ def parse_choice(request: Request, catalog: Catalog, *, withdrawal: bool = False
     if request.mimetype in FORM_TYPES:
         return _from_form(request.form, catalog, withdrawal)
     raise BadInput(
-        "Send the choice as application/json or as a form (application/x-www-form-urlencoded).",
+        _l("Send the choice as application/json or as a form "
+           "(application/x-www-form-urlencoded)."),
         415,
     )
 
@@ -91,7 +94,7 @@ def _json_object(request: Request, *, allow_empty: bool) -> dict[str, Any]:
         return {}
     body = parse_json(raw)  # bounded nesting; 400 for anything that is not JSON
     if not isinstance(body, dict):
-        raise BadInput("The request body must be a JSON object.")
+        raise BadInput(_l("The request body must be a JSON object."))
     return body
 
 
@@ -99,19 +102,19 @@ def _from_json(body: dict[str, Any], catalog: Catalog, withdrawal: bool) -> Choi
     allowed = WITHDRAWAL_FIELDS if withdrawal else JSON_FIELDS
     unknown = set(body) - allowed
     if unknown:
-        raise BadInput(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+        raise BadInput(_l("Unknown field(s): %(names)s.", names=", ".join(sorted(unknown))))
     method = body.get("method", "api")
     if method not in JSON_METHODS:
-        raise BadInput('"method" must be "banner", "settings" or "api".')
+        raise BadInput(_l('"method" must be "banner", "settings" or "api".'))
     lang, decision_id = _lang(body.get("lang")), _decision_id(body.get("decision_id"))
     if withdrawal:
         return Choice("withdraw", {}, {}, method, lang, decision_id)
     categories = body.get("categories")
     services = body.get("services", {})
     if not isinstance(categories, dict):
-        raise BadInput('"categories" must be an object of category names and true/false.')
+        raise BadInput(_l('"categories" must be an object of category names and true/false.'))
     if not isinstance(services, dict):
-        raise BadInput('"services" must be an object of service names and true/false.')
+        raise BadInput(_l('"services" must be an object of service names and true/false.'))
     _check_names(catalog, categories, "category")
     _check_names(catalog, services, "service")
     return Choice("save", categories, services, method, lang, decision_id)
@@ -129,7 +132,7 @@ def _from_form(form: Mapping[str, str], catalog: Catalog, withdrawal: bool) -> C
         return Choice("withdraw", {}, {}, method, lang)
     action = form.get("action", "")
     if action not in FORM_ACTIONS:
-        raise BadInput('"action" must be accept_all, reject_all or save.')
+        raise BadInput(_l('"action" must be accept_all, reject_all or save.'))
     ticked_categories: set[str] = set()
     ticked_services: set[str] = set()
     for field, value in form.items(multi=True):  # type: ignore[call-arg]
@@ -137,7 +140,7 @@ def _from_form(form: Mapping[str, str], catalog: Catalog, withdrawal: bool) -> C
         if kind not in ("category", "service") or not name:
             continue
         if (catalog.category(name) if kind == "category" else catalog.service(name)) is None:
-            raise BadInput(f"Unknown {kind} {name!r}.")
+            raise BadInput(_unknown(kind, name))
         if value.lower() in TRUE_VALUES:
             (ticked_categories if kind == "category" else ticked_services).add(name)
     if action != "save":
@@ -160,13 +163,23 @@ def _check_names(catalog: Catalog, names: dict[str, Any], kind: str) -> None:
     for name, value in names.items():
         known = catalog.category(name) if kind == "category" else catalog.service(name)
         if known is None:
-            raise BadInput(f"Unknown {kind} {name!r}.")
+            raise BadInput(_unknown(kind, name))
         if not isinstance(value, bool):
             given = type(value).__name__
-            raise BadInput(f"The {kind} {name!r} must be true or false, not a {given}.")
+            raise BadInput(
+                _l("The category %(name)r must be true or false, not a %(given)s.",
+                   name=name, given=given)
+                if kind == "category"
+                else _l("The service %(name)r must be true or false, not a %(given)s.",
+                        name=name, given=given)
+            )
         category = known if kind == "category" else catalog.category(known.category)
         if category.required and value is False:  # type: ignore[union-attr]
-            raise BadInput(f"The {kind} {name!r} is essential and cannot be refused.")
+            raise BadInput(
+                _l("The category %(name)r is essential and cannot be refused.", name=name)
+                if kind == "category"
+                else _l("The service %(name)r is essential and cannot be refused.", name=name)
+            )
 
 
 def _decision_id(value: Any) -> str | None:
@@ -174,7 +187,7 @@ def _decision_id(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not _DECISION_ID.fullmatch(value):
-        raise BadInput('"decision_id" must be 16 to 64 letters, digits, "-" or "_".')
+        raise BadInput(_l('"decision_id" must be 16 to 64 letters, digits, "-" or "_".'))
     return value
 
 
@@ -183,5 +196,12 @@ def _lang(value: Any) -> str | None:
     if value is None:
         return None
     if value not in LANGUAGES:
-        raise BadInput(f'"lang" must be one of {", ".join(LANGUAGES)}.')
+        raise BadInput(_l('"lang" must be one of %(languages)s.', languages=", ".join(LANGUAGES)))
     return value
+
+
+def _unknown(kind: str, name: str) -> LazyString:
+    """One message per kind, so that each reads naturally in every language."""
+    if kind == "category":
+        return _l("Unknown category %(name)r.", name=name)
+    return _l("Unknown service %(name)r.", name=name)

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
 from ..errors import FORM_TYPES, BadInput
@@ -40,7 +41,7 @@ bp = Blueprint("consent", __name__)
 def refuse_cross_site() -> None:
     """A browser marks requests from other sites; such a post records nothing."""
     if request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site":
-        raise BadInput("Cross-site requests cannot record consent.", 403)
+        raise BadInput(_l("Cross-site requests cannot record consent."), 403)
 
 
 def state_json(decision: Decision | None) -> dict[str, Any]:

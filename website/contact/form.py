@@ -1,4 +1,4 @@
-"""The contact form: flask-wtf (CSRF), length limits, a honeypot, German and English messages."""
+"""The contact form: flask-wtf (CSRF), length limits, a honeypot, messages in every language."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from website.i18n import N_, gettext_in
+
 MAX_NAME = 100
 MAX_EMAIL = 254
 MAX_MESSAGE = 4000
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
+#: The form's messages (gettext message ids, translated in the form's language).
 MESSAGES = {
-    "required": {"de": "Bitte ausfüllen.", "en": "Please fill this in."},
-    "too_long": {"de": "Höchstens {n} Zeichen.", "en": "At most {n} characters."},
-    "email": {"de": "Das ist keine E-Mail-Adresse.", "en": "That is not an e-mail address."},
-    "control": {"de": "Enthält unzulässige Steuerzeichen.",
-                "en": "Contains characters that are not allowed."},
+    "required": N_("Please fill this in."),
+    "too_long": N_("At most %(n)d characters."),
+    "email": N_("That is not an e-mail address."),
+    "control": N_("Contains characters that are not allowed."),
 }
 
 
@@ -42,7 +44,7 @@ class ContactForm(FlaskForm):
         self.lang = lang
 
     def _say(self, key: str, **values: object) -> str:
-        return MESSAGES[key][self.lang].format(**values)
+        return gettext_in(self.lang, MESSAGES[key], **values)
 
     def _text(self, field: StringField, limit: int, *, newlines: bool = False) -> None:
         value = (field.data or "").strip()

@@ -14,11 +14,13 @@ window.__consentLayer = (core, cat) => {
     else if (el.getAttribute('data-cat') === c.name) boxes['c:' + c.name].checked = c.services.some(s => boxes[s.name].checked);
   });
   const kinds = T.storage_kinds.split('|'), KINDS = ['cookie', 'local_storage', 'session_storage', 'indexeddb'];
+  // The server's messages carry %(name)s placeholders (gettext), filled in here.
+  const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (m, k) => values[k]);
   const dl = s => h('dl', null, [[T.provider, s.provider], [T.purpose, s.purpose], [T.legal_basis, s.legal_basis],
     [T.data, s.data], [T.transfer, s.transfer],
     s.cookies.length > 0 && [T.cookies, h('ul', null, s.cookies.map(k =>
-      h('li', null, h('code', null, k.name), ` (${kinds[KINDS.indexOf(k.kind)]}): ${k.purpose} (${T.lifetime}: ${k.lifetime})`,
-        k.justification && ` ${T.justification}: ${k.justification}`)))],
+      h('li', null, h('code', null, k.name), ' ' + fmt(T.cookie_item, { kind: kinds[KINDS.indexOf(k.kind)], purpose: k.purpose, lifetime: k.lifetime }),
+        k.justification && ' ' + fmt(T.justification_item, { justification: k.justification }))))],
     [T.policy, h('a', { href: s.privacy_policy, rel: 'noopener' }, s.privacy_policy)],
   ].map(r => r && [h('dt', null, r[0]), h('dd', null, r[1])]));
   const pick = () => {
@@ -29,7 +31,8 @@ window.__consentLayer = (core, cat) => {
     });
     core.decide(cats, svcs);
   };
-  const count = n => h('span', { class: 'cc-count' }, n === 1 ? T.services_one : T.services_many.replace('{n}', n));
+  // "1 Dienst", "3 Dienste": counted by the server in the language's own plural rules.
+  const count = c => h('span', { class: 'cc-count' }, cat.counts[c.name]);
   const btn = (label, fn) => h('button', { type: 'button', class: 'consent-button', onclick: fn }, label);
   const dialog = h('div', { class: 'cc-modal', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': id,
     lang: C.lang, tabindex: '-1', onchange: sync },
@@ -40,10 +43,10 @@ window.__consentLayer = (core, cat) => {
       cat.categories.map(c => h('section', { class: 'cc-cat', 'aria-labelledby': id + c.name },
         h('h3', { id: id + c.name }, c.required
           ? h('span', { class: 'cc-toggle' }, h('input', { type: 'checkbox', class: 'cc-switch', checked: true, disabled: true, id: id + 'r' + c.name }),
-            ' ', h('label', { for: id + 'r' + c.name }, `${c.title}: ${T.always_on}`))
-          : box('c:' + c.name, S.categories[c.name], c.title), count(c.services.length)),
+            ' ', h('label', { for: id + 'r' + c.name }, fmt(T.always_on_label, { category: c.title })))
+          : box('c:' + c.name, S.categories[c.name], c.title), count(c)),
         h('p', null, c.description),
-        c.services.map(s => h('details', { class: 'consent-service' }, h('summary', null, `${T.details}: ${s.title}`),
+        c.services.map(s => h('details', { class: 'consent-service' }, h('summary', null, fmt(T.details_label, { service: s.title })),
           !c.required && box(s.name, S.services[s.name], s.title, c.name), dl(s))))),
       h('p', { class: 'consent-links' }, h('a', { href: cat.links.privacy }, T.privacy), ' · ',
         h('a', { href: cat.links.imprint }, T.imprint))),
