@@ -12,6 +12,7 @@ Deadlines below are safety nets against a hung test, never speed assertions.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -186,8 +187,10 @@ class Load:
                     return
             except TimeoutError:
                 self.hung += 1
-            except OSError:
-                pass  # connection refused or reset: the server is being killed or restarted
+            except (OSError, http.client.HTTPException):
+                # Connection refused or reset, or an answer cut off mid-body: the server is
+                # being killed or restarted. The banner retries the same decision_id.
+                pass
             time.sleep(0.05)
         self.errors.append(f"{decision_id}: never acknowledged")
 
