@@ -15,12 +15,14 @@ from flask.testing import FlaskClient
 from tests.conftest import CLIENT_IP, FULL_USER_AGENT, post_choice
 from website import create_app
 
-PATHS = ("/", "/?lang=en", "/?utm_source=x&lang=de", "/datenschutz", "/impressum?lang=en")
+PATHS = ("/", "/?lang=en", "/?utm_source=x&lang=de", "/?lang=fr", "/datenschutz",
+         "/datenschutz?lang=nl", "/impressum?lang=en")
 
 #: Visitors: (name, how they decided or None, extra request headers).
 VISITORS = (
     ("undecided", None, {}),
     ("undecided, English browser", None, {"Accept-Language": "en-GB,en;q=0.9"}),
+    ("undecided, Dutch browser", None, {"Accept-Language": "nl-BE,nl;q=0.9,fr;q=0.5"}),
     ("GPC", None, {"Sec-GPC": "1"}),
     ("accepted all", {"categories": {"statistics": True, "marketing": True, "media": True}}, {}),
     ("rejected all", {"categories": {}}, {}),
