@@ -118,6 +118,14 @@ def store(app: Flask) -> Iterator[ReceiptStore]:
     store.close()
 
 
+@pytest.fixture
+def fresh(database_url: str) -> Iterator[ReceiptStore]:
+    """A store of its own on a fresh database (no app), for the store's own tests."""
+    store = open_store(database_url)
+    yield store
+    store.close()
+
+
 def raw_database_bytes(url: str) -> bytes:
     """Everything the database holds on disk, as bytes (SQLite files, or a pg_dump)."""
     if url.startswith("sqlite:///"):

@@ -31,13 +31,6 @@ def make_receipt(consent_id: str = "c-1", created_at: str | None = None, **extra
     return receipt, notice
 
 
-@pytest.fixture
-def fresh(database_url):
-    store = open_store(database_url)
-    yield store
-    store.close()
-
-
 def test_receipt_round_trip_and_notice_stored_once(fresh):
     receipt, notice = make_receipt(
         policy_version="2026-11-25", policy_hash="ab" * 32, app_version="1.2.3", gpc=True,

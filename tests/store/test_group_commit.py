@@ -111,13 +111,6 @@ def test_a_writer_busy_past_the_timeout_refuses_and_the_item_is_never_written():
     assert written == ["slow", "after"]  # "late" was withdrawn, not written behind its back
 
 
-@pytest.fixture
-def fresh(database_url):
-    store = open_store(database_url)
-    yield store
-    store.close()
-
-
 def test_concurrent_receipts_and_retries_are_each_stored_once(fresh):
     """Twelve threads, each sending one decision three times (a banner's retries): every thread
     gets the one stored receipt of its decision, and the store holds one per decision."""
