@@ -11,6 +11,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gevent/eventlet would add a dependency and monkey-patching for the same effect.
 worker_class = "website.gunicorn_worker.HeadFirstThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them. On one shared socket, whichever worker wakes first accepts a burst of
+# connections, and kept-alive connections stay where they landed: measured, 32 connections
+# often all went to one worker while the other idled (bench/site.py ran at a third of the
+# balanced rate). Only processes of the same user can bind the port alongside.
+reuse_port = True
 # Connections per worker (idle and slow ones included; the kernel's backlog queues the rest).
 worker_connections = 1000
 # A connection that sends nothing is closed after this many seconds (kept-alive ones too); a
