@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from .errors import (
 from .group_commit import GroupCommit
 from .migrate import check_revision
 from .tables import RECEIPT_COLUMNS, gpc_views, notices, receipts, removal_notes, seals
+from .write_lock import WriteLock
 
 #: Rows fetched per round trip when streaming an export (memory stays flat).
 EXPORT_BATCH = 500
@@ -58,6 +60,8 @@ class ReceiptStore:
         )
         # A retry's decision is stored already: the unique (consent_id, decision_id) index
         # skips it, and RETURNING tells which rows went in (any other conflict still fails).
+        # SQLite: the group commits of several processes take turns through a file lock.
+        self._sqlite_lock = WriteLock(sqlite_file(self.url)) if self.backend == "sqlite" else None
         self._stored_notices: set[str] = set()  # notice hashes committed through this store
         self._insert_receipt = (
             self._insert(receipts)
@@ -74,6 +78,13 @@ class ReceiptStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._sqlite_lock is not None:
+            self._sqlite_lock.close()
+
+    def _write_lock(self) -> AbstractContextManager[None]:
+        if self._sqlite_lock is None:
+            return nullcontext()
+        return self._sqlite_lock.held(self.settings.statement_timeout_ms / 1000)
 
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.backend == "postgresql" else sqlite
@@ -147,7 +158,7 @@ class ReceiptStore:
         """
         with translated("cannot store the receipt"):
             try:
-                with self.engine.begin() as connection:
+                with self._write_lock(), self.engine.begin() as connection:
                     results = self._insert_batch(connection, batch)
                 self._stored_notices.update(notice.notice_hash for _, notice in batch)
                 return results
