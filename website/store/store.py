@@ -58,11 +58,11 @@ class ReceiptStore:
         self._insert_notice = self._insert(notices).on_conflict_do_nothing(
             index_elements=["notice_hash"]
         )
-        # A retry's decision is stored already: the unique (consent_id, decision_id) index
-        # skips it, and RETURNING tells which rows went in (any other conflict still fails).
         # SQLite: the group commits of several processes take turns through a file lock.
         self._sqlite_lock = WriteLock(sqlite_file(self.url)) if self.backend == "sqlite" else None
         self._stored_notices: set[str] = set()  # notice hashes committed through this store
+        # A retry's decision is stored already: the unique (consent_id, decision_id) index
+        # skips it, and RETURNING tells which rows went in (any other conflict still fails).
         self._insert_receipt = (
             self._insert(receipts)
             .on_conflict_do_nothing(index_elements=["consent_id", "decision_id"])
@@ -152,9 +152,9 @@ class ReceiptStore:
         """Write a batch of receipts in one transaction; per receipt, what is stored for it.
 
         Retries (a ``(consent_id, decision_id)`` already stored, or twice in this batch) write
-        nothing and get the stored receipt. If the transaction breaks a uniqueness rule (the same
-        retry committed by another process meanwhile), each receipt is written on its own, so
-        one retry never fails the others.
+        nothing and get the stored receipt. If the transaction breaks another integrity rule (a
+        receipt id stored twice), each receipt is written on its own, so that one bad receipt
+        fails only its own request.
         """
         with translated("cannot store the receipt"):
             try:
