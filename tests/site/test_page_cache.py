@@ -122,3 +122,22 @@ def test_the_cache_is_bounded(apps):
     for number in range(20):  # a crawler's endless query strings
         assert client.get(f"/?page={number}").status_code == 200
     assert len(cache) == 5
+
+
+def test_the_operator_can_turn_it_off_or_size_it(sqlite_template, tmp_path, monkeypatch):
+    database = tmp_path / "receipts.db"
+    shutil.copyfile(sqlite_template, database)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    config = {"TESTING": True, "GPC_FLUSH_SECONDS": 0, "DATABASE_URL": f"sqlite:///{database}",
+              "SECRET_KEY": "test-secret-key-not-used-anywhere-else"}
+    monkeypatch.setenv("PAGE_CACHE_SIZE", "7")
+    sized = create_app(config)
+    monkeypatch.setenv("PAGE_CACHE", "off")
+    off = create_app(config)
+    try:
+        assert sized.extensions["page_cache"].max_pages == 7
+        assert "page_cache" not in off.extensions
+        assert off.test_client().get("/").status_code == 200
+    finally:
+        for app in (sized, off):
+            app.extensions["receipt_store"].close()
