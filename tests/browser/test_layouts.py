@@ -78,6 +78,17 @@ def test_box_is_a_corner_card_and_bar_spans_the_width(visit, layout_servers):
     assert bar["x"] == 0 and bar["width"] == 1280 and bar["height"] <= 0.4 * 800 + 1
 
 
+def open_second_layer(page):  # noqa: ANN001, ANN201
+    """Open the settings from the banner and every service's details in it."""
+    page.locator(BANNER).get_by_role("button", name="Einstellungen").click()
+    modal = page.locator(MODAL)
+    modal.wait_for()
+    closed = modal.locator("details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()
+    return modal
+
+
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("size", VIEWPORTS.values(), ids=VIEWPORTS.keys())
@@ -85,12 +96,7 @@ def test_axe_finds_nothing_in_either_layer(visit, layout_servers, axe_source, la
                                            size):
     _, page = open_page(visit, layout_servers, layout, theme, size, bypass_csp=True)
     assert run_axe(page, axe_source) == []
-    page.locator(BANNER).get_by_role("button", name="Einstellungen").click()
-    modal = page.locator(MODAL)
-    modal.wait_for()
-    closed = modal.locator("details:not([open]) > summary")
-    while closed.count():
-        closed.first.click()
+    open_second_layer(page)
     assert run_axe(page, axe_source) == []
 
 
@@ -98,12 +104,7 @@ def test_axe_finds_nothing_in_either_layer(visit, layout_servers, axe_source, la
 def test_second_layer_footer_keeps_the_three_choices_in_view(visit, server, size):
     v = visit(viewport={"width": size[0], "height": size[1]})
     page = v.goto("/")
-    page.locator(BANNER).get_by_role("button", name="Einstellungen").click()
-    modal = page.locator(MODAL)
-    modal.wait_for()
-    closed = modal.locator("details:not([open]) > summary")
-    while closed.count():
-        closed.first.click()
+    modal = open_second_layer(page)
     modal.locator("details").last.scroll_into_view_if_needed()
     for name in ("Nur notwendige", "Alle akzeptieren", "Auswahl speichern"):
         button = modal.locator(".cc-foot").get_by_role("button", name=name)

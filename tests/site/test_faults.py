@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.gunicorn_server import ROOT, free_port
+from tests.site.gunicorn_server import ROOT, free_port, http_status
 from tests.store.test_gunicorn_store import Visitor, own_postgres  # noqa: F401 - a fixture
 from website.consent.proof import KeyRing
 from website.store import open_store
@@ -69,13 +69,7 @@ class Server:
             time.sleep(0.05)
 
     def status(self, path: str) -> int:
-        try:
-            with urllib.request.urlopen(f"{self.base}{path}", timeout=5) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            return 0
+        return http_status(f"{self.base}{path}", timeout=5)
 
     def workers(self) -> list[int]:
         assert self.process is not None

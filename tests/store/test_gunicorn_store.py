@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import PostgresUnavailable, start_postgres
-from tests.site.gunicorn_server import free_port
+from tests.site.gunicorn_server import free_port, http_status
 from website.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,21 +36,14 @@ class Site:
         self.process, self.base, self.log = process, base, log
 
     def status(self, path: str) -> int:
-        try:
-            with urllib.request.urlopen(f"{self.base}{path}", timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        return http_status(f"{self.base}{path}")
 
     def wait_for(self, path: str, status: int, times: int = 1) -> None:
         """Poll until ``path`` answered ``status`` ``times`` times in a row."""
         streak, deadline = 0, time.monotonic() + DEADLINE_S
         while streak < times:
             assert self.process.poll() is None, self.log.read_text()
-            try:
-                streak = streak + 1 if self.status(path) == status else 0
-            except OSError:
-                streak = 0
+            streak = streak + 1 if self.status(path) == status else 0
             if time.monotonic() > deadline:
                 pytest.fail(f"{path} never answered {status}: {self.log.read_text()[-3000:]}")
             time.sleep(0.05)
