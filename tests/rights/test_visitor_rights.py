@@ -148,6 +148,23 @@ def test_rate_limit_answers_429_and_is_configurable(database_url):
         assert {client.get("/meine-daten").status_code for _ in range(3)} == {200}
 
 
+def test_only_limited_endpoints_reach_the_limiter(database_url):
+    """Pages and consent decisions skip the limiter altogether (no lookup, no counter), while
+    every endpoint that has a limit still counts and refuses."""
+    with make_app(database_url, RIGHTS_RATE_LIMIT="2 per minute") as app:
+        counters = app.extensions["rights_limiter"].storage.storage
+        client = web_client(app)
+        for _ in range(3):
+            assert client.get("/").status_code == 200
+            assert client.get("/healthz").status_code == 200
+            assert post_choice(client, {"categories": {"statistics": True}}).status_code == 200
+        assert not counters
+        assert [client.get("/meine-daten").status_code for _ in range(3)] == [200, 200, 429]
+        assert counters
+        limited = app.extensions["rate_limited_endpoints"]
+        assert "rights.my_data" in limited and "consent.save_choice" not in limited
+
+
 def test_rate_limit_storage_comes_from_the_environment(database_url, monkeypatch):
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     with make_app(database_url) as app:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -42,7 +42,17 @@ def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(key_func=get_remote_address)
     limiter.init_app(app)
+    limited: set[str] = set()
+
+    @limiter.request_filter
+    def unlimited_endpoint() -> bool:
+        """Only the endpoints :func:`limit` names have limits (there are no defaults): every
+        other request, ``POST /consent`` and the pages among them, skips the limiter's lookup
+        of decorated, default and blueprint limits, which cost about 0.15 ms a request."""
+        return request.endpoint not in limited
+
     app.extensions["rights_limiter"] = limiter
+    app.extensions["rate_limited_endpoints"] = limited
     return limiter
 
 
@@ -50,6 +60,7 @@ def limit(app: Flask, endpoint: str, key: str, *, scope: str | None = None) -> N
     """Put the limit ``app.config[key]`` on one registered endpoint; endpoints with the same
     ``scope`` count against one shared budget."""
     limiter: Limiter = app.extensions["rights_limiter"]
+    app.extensions["rate_limited_endpoints"].add(endpoint)
     view = app.view_functions[endpoint]
     if scope:
         app.view_functions[endpoint] = limiter.shared_limit(configured(key), scope=scope)(view)
