@@ -111,3 +111,47 @@ def test_least_privilege_roles_from_the_deploy_files(postgres, tmp_path):
         postgres.execute("DROP DATABASE IF EXISTS roles_test WITH (FORCE)")
         postgres.execute("DROP ROLE IF EXISTS website_app")
         postgres.execute("DROP ROLE IF EXISTS website_owner")
+
+
+def _cut_connections(postgres, database: str) -> None:
+    """Terminate every server process of ``database`` (a restart, as the pool sees it)."""
+    postgres.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+    )
+
+
+def test_a_connection_cut_while_idle_is_replaced_before_use(postgres, database, monkeypatch):
+    """A pooled connection that sat idle is pinged before it is handed out: one that the
+    server dropped meanwhile is replaced, and the receipt goes in on the first try."""
+    from website.store import engine
+
+    store = open_store(postgres.url(database))
+    try:
+        store.add(*make_receipt())  # the pool now holds one connection
+        _cut_connections(postgres, database)
+        monkeypatch.setattr(engine, "PING_AFTER_IDLE_S", 0.0)  # any idle time counts
+        receipt, notice = make_receipt()
+        assert store.add(receipt, notice).receipt_id == receipt.receipt_id
+    finally:
+        store.close()
+
+
+def test_a_connection_in_steady_use_is_not_pinged(postgres, database, monkeypatch):
+    """The other side: a connection used again within ``PING_AFTER_IDLE_S`` costs no extra
+    round trip, so a cut that lands in steady use fails that one write (503; the banner
+    retries) and SQLAlchemy drops the dead connection, so the next write goes in."""
+    from website.store import StorageUnavailable, engine
+
+    store = open_store(postgres.url(database))
+    try:
+        store.add(*make_receipt())
+        _cut_connections(postgres, database)
+        monkeypatch.setattr(engine, "PING_AFTER_IDLE_S", 3600.0)
+        with pytest.raises(StorageUnavailable):
+            store.add(*make_receipt())
+        receipt, notice = make_receipt()
+        assert store.add(receipt, notice).receipt_id == receipt.receipt_id
+        assert {r.receipt_id for r in store.history("c-1")} >= {receipt.receipt_id}
+    finally:
+        store.close()

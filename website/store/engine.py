@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,15 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import QueuePool
 
 from .errors import StorageError
 
 #: Migrations may take long and wait for each other; they get their own, looser limits.
 MIGRATION_TIMEOUT_S = 300
+#: A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -149,12 +152,11 @@ def _postgresql_engine(url: URL, settings: DatabaseSettings, *, migrating: bool)
     if not migrating:
         # A request that left a transaction open must not hold locks forever.
         options += f" -c idle_in_transaction_session_timeout={max(statement_ms * 2, 1000)}"
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=1 if migrating else settings.pool_size,
         max_overflow=0 if migrating else settings.max_overflow,
         pool_timeout=settings.pool_timeout,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={
             "connect_timeout": settings.connect_timeout,
@@ -162,6 +164,36 @@ def _postgresql_engine(url: URL, settings: DatabaseSettings, *, migrating: bool)
             "application_name": "website-migrate" if migrating else "website",
         },
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle (SQLAlchemy's pessimistic
+    disconnect handling, with a custom check).
+
+    ``pool_pre_ping`` pings on every checkout: one more round trip per transaction, and so per
+    batch of receipts (docs/benchmarks.md has the cost). A connection in steady use is
+    known to be alive; one that idled may have been cut by a database restart or a firewall,
+    and a dead one is replaced here (the pool retries with a new connection) rather than
+    failing the request that gets it. A database that dies while connections are busy fails
+    their statements, and SQLAlchemy then drops every older pooled connection at once.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def note_idle(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:  # psycopg.OperationalError and friends: the link is gone
+            raise DisconnectionError(str(exc)) from exc
 
 
 def create_sqlite_file(path: Path) -> None:
