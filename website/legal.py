@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,7 +35,7 @@ class LegalText:
         return self.as_of.strftime("%-d %B %Y")
 
 
-_cache: dict[Path, tuple[float, LegalText]] = {}
+_cache: dict[str, tuple[int, LegalText]] = {}
 
 #: Whole legal documents are not translated message by message: a language without its own file
 #: is shown the English one (with a note that the German version is binding), then the German.
@@ -48,15 +49,21 @@ def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
 
     The file starts with ``Title:`` and ``Stand: YYYY-MM-DD`` lines; an error names the file.
     """
-    folder = Path(directory)
+    # One stat per candidate on plain strings: this runs for every recorded decision (the
+    # receipt names the policy in force), so it stays a cache lookup unless the file changed.
     for candidate in (lang, *FALLBACKS):
-        path = folder / f"{name}.{candidate}.md"
-        if path.exists():
+        name_path = os.path.join(directory, f"{name}.{candidate}.md")
+        try:
+            mtime = os.stat(name_path).st_mtime_ns
             break
-    mtime = path.stat().st_mtime
-    cached = _cache.get(path)
+        except FileNotFoundError:
+            continue
+    else:
+        raise FileNotFoundError(f"no {name}.{{{','.join((lang, *FALLBACKS))}}}.md in {directory}")
+    cached = _cache.get(name_path)
     if cached and cached[0] == mtime:
         return cached[1]
+    path = Path(name_path)
     converter = markdown.Markdown(extensions=["meta", "tables", "sane_lists"])
     source = path.read_bytes()
     html = converter.convert(source.decode("utf-8"))
@@ -70,5 +77,5 @@ def load_legal_text(directory: str, name: str, lang: str) -> LegalText:
     text = LegalText(
         title, as_of, Markup(html), hashlib.sha256(source).hexdigest(), lang=candidate
     )
-    _cache[path] = (mtime, text)
+    _cache[name_path] = (mtime, text)
     return text

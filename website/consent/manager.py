@@ -301,6 +301,8 @@ def mark_response(response: Response) -> Response:
         if (
             request.method == "GET"
             and response.status_code == 200
+            # The header first: the decision cookie's signature is checked only under GPC.
+            and gpc_enabled(request.headers)
             and gpc_honoured(current_decision())
         ):
             manager().gpc_views.count()
