@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint clean bench-site bench-banner bench-logs bench-exports assets screenshots \
+.PHONY: run test lint clean bench-site bench-site-instructions bench-banner bench-logs bench-exports assets screenshots \
 	translations-extract translations-update translations-compile
 
 $(BIN)/python:
@@ -44,6 +44,13 @@ bench-site: $(VENV)/.runtime
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } \
 		|| { echo "bench-site needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/site.py
+
+# The same cases counted in CPU instructions per request (callgrind: the same figure on every run,
+# whatever else the machine does), each beside /healthz of the same run.
+bench-site-instructions: $(VENV)/.runtime
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q valgrind >/dev/null; } \
+		|| { echo "bench-site-instructions needs valgrind (apt-get install valgrind)"; exit 1; }
+	$(BIN)/python bench/site_instructions.py
 
 # What a first visit loads for the banner (JS + CSS + inline config), captured in Chromium, vs peers.
 bench-banner: $(VENV)/.dev
