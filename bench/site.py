@@ -53,7 +53,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(folder: Path, database_url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def migrated_server_env(
+    folder: Path, database_url: str, workers: int
+) -> tuple[dict[str, str], int]:
+    """The environment of a benchmark server on a free port, its database migrated first."""
     port = free_port()
     env = {
         **os.environ,
@@ -67,6 +70,11 @@ def start_gunicorn(folder: Path, database_url: str, workers: int) -> tuple[subpr
     }
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return env, port
+
+
+def start_gunicorn(folder: Path, database_url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    env, port = migrated_server_env(folder, database_url, workers)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

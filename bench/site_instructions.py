@@ -20,7 +20,6 @@ import argparse
 import glob
 import http.client
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.site import RECEIPT_KEYS, free_port  # noqa: E402
+from bench.site import migrated_server_env  # noqa: E402
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 CASES = ("GET /healthz", "GET / undecided", "GET / decided", "POST /consent")
@@ -44,19 +43,7 @@ CASES = ("GET /healthz", "GET / undecided", "GET / decided", "POST /consent")
 def worker_instructions(case: str, requests: int, folder: Path) -> int:
     """The gunicorn worker's instruction total after serving ``requests`` of ``case``."""
     folder.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "INSTANCE_PATH": str(folder),
-        "DATABASE_URL": f"sqlite:///{folder / 'receipts.db'}",
-        "SECRET_KEY": "benchmark-only-key",
-        "RECEIPT_KEYS": RECEIPT_KEYS,
-        "ACCESS_LOG": str(folder / "access.log"),
-    }
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    env, port = migrated_server_env(folder, f"sqlite:///{folder / 'receipts.db'}", workers=1)
     server = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--trace-children=yes",
          f"--callgrind-out-file={folder}/callgrind.%p",
