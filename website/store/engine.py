@@ -173,11 +173,11 @@ def _ping_idle_connections(engine: Engine) -> None:
     disconnect handling, with a custom check).
 
     ``pool_pre_ping`` pings on every checkout: one more round trip per transaction, and so per
-    batch of receipts (docs/benchmarks.md has the cost). A connection in steady use is
-    known to be alive; one that idled may have been cut by a database restart or a firewall,
-    and a dead one is replaced here (the pool retries with a new connection) rather than
-    failing the request that gets it. A database that dies while connections are busy fails
-    their statements, and SQLAlchemy then drops every older pooled connection at once.
+    batch of receipts. A connection in steady use is known to be alive; one that idled may have
+    been cut by a database restart or a firewall, and a dead one is replaced here (the pool
+    retries with a new connection) rather than failing the request that gets it. A database
+    that dies while connections are busy fails their statements, and SQLAlchemy then drops
+    every older pooled connection at once.
     """
 
     @event.listens_for(engine, "checkin")
