@@ -78,3 +78,28 @@ def test_the_lock_of_a_killed_process_is_free_at_once(database):
     finally:
         holder.kill()
         holder.wait(10)
+
+
+def test_a_forked_worker_opens_its_own_lock_file_and_leaves_the_parents_lock_alone(database):
+    """gunicorn forks workers: a child closes the inherited descriptor (no leak) and opens its
+    own, so the parent's lock still holds against it."""
+    import os
+
+    lock = WriteLock(database)
+    with lock.held(1):
+        pid = os.fork()
+        if pid == 0:  # the child: report through the exit code only
+            code = 1
+            try:
+                try:
+                    with lock.held(0.05):
+                        code = 2  # got a lock the parent holds: wrong
+                except StorageUnavailable:
+                    fds = [f"/proc/self/fd/{fd}" for fd in os.listdir("/proc/self/fd")]
+                    links = [os.readlink(fd) for fd in fds if os.path.exists(fd)]
+                    code = 0 if links.count(str(lock.path)) == 1 else 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    lock.close()

@@ -37,6 +37,8 @@ class WriteLock:
 
     def _open(self) -> int:
         if self._pid != os.getpid():  # never share an open file (and its lock) with a fork
+            if self._fd >= 0:
+                os.close(self._fd)  # the parent's copy: closing it here leaves its lock alone
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
         return self._fd
