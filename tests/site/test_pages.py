@@ -158,3 +158,22 @@ def test_bad_stand_date_names_the_file(tmp_path):
     (tmp_path / "impressum.de.md").write_text("Title: Impressum\nStand: 25.11.2026\n\nText\n")
     with pytest.raises(ValueError, match=r"impressum\.de\.md: 'Stand: 25\.11\.2026' is not a date"):
         load_legal_text(str(tmp_path), "impressum", "de")
+
+
+def test_legal_text_falls_back_is_re_read_when_edited_and_names_what_is_missing(tmp_path):
+    import os
+
+    from website.legal import load_legal_text
+
+    with pytest.raises(FileNotFoundError, match=r"no datenschutz\.\{fr,en,de\}\.md in "):
+        load_legal_text(str(tmp_path), "datenschutz", "fr")
+    english = tmp_path / "datenschutz.en.md"
+    english.write_text("Title: Privacy\nStand: 2026-11-25\n\nFirst\n")
+    os.utime(english, ns=(1_000_000_000, 1_000_000_000))
+    first = load_legal_text(str(tmp_path), "datenschutz", "fr")
+    assert first.lang == "en" and "First" in first.html
+    english.write_text("Title: Privacy\nStand: 2026-11-26\n\nSecond\n")
+    os.utime(english, ns=(2_000_000_000, 2_000_000_000))  # an edit: another mtime
+    second = load_legal_text(str(tmp_path), "datenschutz", "fr")
+    assert "Second" in second.html and second.content_hash != first.content_hash
+    assert load_legal_text(str(tmp_path), "datenschutz", "fr") is second  # unchanged: cached
