@@ -45,7 +45,7 @@ bench-site: $(VENV)/.runtime
 		|| { echo "bench-site needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/site.py
 
-# The same cases counted in CPU instructions per request (callgrind: the same figure on every run,
+# The same cases counted in CPU instructions per request (callgrind: within about 1.5 % run to run,
 # whatever else the machine does), each beside /healthz of the same run.
 bench-site-instructions: $(VENV)/.runtime
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q valgrind >/dev/null; } \

@@ -2,7 +2,7 @@
 
 ``make bench-site`` measures throughput, which on a shared two-core machine moves by 20 % and
 more from one run to the next; this counts instructions instead, with valgrind's callgrind,
-which gives the same figure on every run whatever else the machine is doing. For each case a
+which agrees within about 1.5 % between runs, whatever else the machine is doing. For each case a
 real gunicorn (``gunicorn.conf.py``, one worker, SQLite) runs under callgrind and serves
 ``--small`` and then ``--large`` requests over one kept-alive connection; the difference of the
 worker's instruction totals divided by the difference in requests is one request's cost, with
